@@ -1,0 +1,1 @@
+"""Execution layer: runs student code in separate processes and returns raw data."""

@@ -1,0 +1,70 @@
+"""What a rubric's probes module may use inside the student process.
+
+A probe is a function `probe_<name>(student, **inputs) -> dict[str, array]` that drives the
+student's code and returns raw numbers. Probes run next to student code, so they hold no
+expected values: only the grader, outside, knows what the numbers should be.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+IMPORT_PROBE = "__import__"  # built in: import the student's module and find its class
+
+
+class ContractError(Exception):
+    """The student's code answered in a form the assignment did not ask for (wrong return type...)."""
+
+
+class Student:
+    """Lazy access to the student's module, imported inside the probe's own process."""
+
+    def __init__(self, module: str, class_name: str | None = None) -> None:
+        self._module_name = module
+        self._class_name = class_name
+        self._module: ModuleType | None = None
+
+    def module(self) -> ModuleType:
+        if self._module is None:
+            self._module = importlib.import_module(self._module_name)
+        return self._module
+
+    def cls(self, name: str | None = None) -> Any:
+        name = name or self._class_name
+        if not name:
+            raise ContractError("no class name configured for this assignment")
+        module = self.module()
+        found = getattr(module, name, None)
+        if not isinstance(found, type):
+            path = self._module_name.replace(".", "/") + ".py"
+            raise ContractError(f"{path} defines no class {name}")
+        return found
+
+
+def expect_tuple(value: Any, length: int, what: str) -> tuple:
+    """Unpack a student's return value, with a message that names the call when it is wrong."""
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        raise ContractError(f"{what} should return a tuple of {length} values, got {_kind(value)}")
+    return tuple(value)
+
+
+def expect_mapping(value: Any, keys: tuple[str, ...], what: str) -> dict:
+    if not isinstance(value, dict):
+        raise ContractError(f"{what} should be a dict with keys {', '.join(keys)}, got {_kind(value)}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise ContractError(f"{what} is missing key(s) {', '.join(missing)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "None"
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__} of shape {tuple(shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} values"
+    return type(value).__name__

@@ -1,0 +1,184 @@
+"""The grader's handle on one submission's student process.
+
+`ModuleSession` starts the fork server (`zygote.py`) in a fresh interpreter with a clean
+environment, sends it probe calls and returns `ProbeOutcome`s: raw arrays plus what
+happened. It keeps its own watchdog on top of the fork server's, so a child that wedges or
+kills the fork server costs one call, not the rest of the submission.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.execution import wire
+
+GRADER_SRC = str(Path(__file__).resolve().parents[2])
+_BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.execution import zygote; zygote.main()"
+_GRACE_S = 5.0
+_START_TIMEOUT_S = 60.0
+SANDBOX_LEVEL = "process: separate interpreter, fork per task, rlimits (CPU, memory, files), wall-clock watchdog"
+
+
+class SandboxError(Exception):
+    """The grader could not run the student process at all: a grader failure, never the student's."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    time_s: float = 10.0
+    memory_mb: int = 1024
+    output_bytes: int = 64 * 1024
+    result_bytes: int = 64 * 1024 * 1024
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time_s": self.time_s, "memory_mb": self.memory_mb,
+                "output_bytes": self.output_bytes, "result_bytes": self.result_bytes}
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """What one probe call produced. `status` is ok, error, timeout or crashed."""
+
+    status: str
+    data: dict[str, np.ndarray] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    output: str = ""
+    detail: str = ""
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    root: Path  # the private copy of the submission the student code runs in
+    probes: Path  # the rubric's probes module, loaded in the student process
+    module: str  # dotted name of the student's module
+    class_name: str | None = None
+    preload: tuple[str, ...] = ("numpy",)
+    python: str = sys.executable
+    workdir: Path | None = None  # HOME/TMPDIR for the student process
+
+
+def _clean_env(workdir: Path) -> dict[str, str]:
+    """Nothing of the grader's environment (secrets included) reaches student code."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(workdir),
+        "TMPDIR": str(workdir),
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(workdir),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "0",
+    }
+
+
+class ModuleSession:
+    """One fork server per submission, restarted transparently if a call kills it."""
+
+    def __init__(self, config: SessionConfig) -> None:
+        self.config = config
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._reader: wire.FrameReader | None = None
+
+    def __enter__(self) -> ModuleSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        cfg = self.config
+        workdir = cfg.workdir or cfg.root.parent
+        workdir.mkdir(parents=True, exist_ok=True)
+        with open(workdir / "fork-server.log", "ab") as log:
+            try:
+                self._proc = subprocess.Popen(
+                    [cfg.python, "-I", "-c", _BOOTSTRAP, GRADER_SRC],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                    cwd=workdir, env=_clean_env(workdir), start_new_session=True, close_fds=True,
+                )
+            except OSError as exc:
+                raise SandboxError(f"cannot start the student process ({cfg.python}): {exc}") from exc
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._reader = wire.FrameReader(self._proc.stdout.fileno(), max_bytes=256 * 1024 * 1024)
+        init = {"root": str(cfg.root), "probes": str(cfg.probes), "module": cfg.module,
+                "class_name": cfg.class_name, "preload": list(cfg.preload)}
+        try:
+            wire.write_frame(self._proc.stdin.fileno(), init)
+            ready, _ = self._reader.read(deadline=time.monotonic() + _START_TIMEOUT_S)
+        except (OSError, EOFError, TimeoutError, wire.WireError) as exc:
+            tail = (workdir / "fork-server.log").read_text(errors="replace")[-2000:]
+            self._kill()
+            raise SandboxError(f"the student process did not start: {exc}\n{tail}") from exc
+        if ready.get("status") != "ready":
+            self._kill()
+            raise SandboxError(f"the student process answered {ready!r} instead of ready")
+
+    def _kill(self) -> None:
+        proc, self._proc, self._reader = self._proc, None, None
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        proc.wait()
+
+    def close(self) -> None:
+        """Ask the fork server to exit, then make sure its whole process group is gone."""
+        if self._proc is not None and self._proc.stdin is not None:
+            try:
+                self._proc.stdin.close()
+                self._proc.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self._kill()
+
+    def call(self, probe: str, limits: Limits, kwargs: dict[str, Any] | None = None,
+             arrays: dict[str, Any] | None = None) -> ProbeOutcome:
+        """Run `probe_<probe>` in a fresh child of the fork server and return what it claims."""
+        if self._proc is None:
+            self._start()
+        assert self._proc is not None and self._proc.stdin is not None and self._reader is not None
+        request = {"probe": probe, "kwargs": kwargs or {}, "limits": limits.to_json()}
+        started = time.monotonic()
+        try:
+            wire.write_frame(self._proc.stdin.fileno(), request, arrays)
+            header, data = self._reader.read(deadline=started + limits.time_s + _GRACE_S)
+        except TimeoutError:
+            self._kill()
+            return ProbeOutcome("timeout", detail=f"still running after {limits.time_s:.3g} s; the student process "
+                                "stopped responding and was killed", duration=time.monotonic() - started)
+        except (OSError, EOFError, wire.WireError) as exc:
+            self._kill()
+            return ProbeOutcome("crashed", detail=f"the student process died during the call ({exc})",
+                                duration=time.monotonic() - started)
+        return ProbeOutcome(
+            status=str(header.get("status", "crashed")),
+            data=data,
+            error=header.get("error") if isinstance(header.get("error"), dict) else None,
+            output=str(header.get("output", ""))[: limits.output_bytes + 200],
+            detail=str(header.get("detail", "")),
+            duration=float(header.get("duration", time.monotonic() - started)),
+        )

@@ -1,0 +1,302 @@
+"""The student-side process: a fork server that runs one probe per forked child.
+
+The grader starts this module in a fresh interpreter that holds no secrets and no reference
+values. It imports numpy (and other heavy libraries the rubric allows) once, then forks a
+child per probe call, so every task gets its own process, rlimits and wall-clock limit for
+the price of a fork instead of an interpreter start. Student code is imported only in those
+children, never here, so one task's hang or crash cannot poison the next.
+
+Everything sent back is a claim: the grader re-validates each frame and decides.
+Imports: stdlib, numpy and `wire` only.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import importlib.util
+import os
+import resource
+import selectors
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from grader.execution import wire
+from grader.execution.probe_api import IMPORT_PROBE, ContractError, Student
+
+RESULT_FD = 3
+_PR_SET_PDEATHSIG = 1
+
+
+def _set_limits(limits: dict[str, Any]) -> None:
+    cpu = int(limits["time_s"]) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    mem = int(limits["memory_mb"]) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    fsize = int(limits.get("file_mb", 64)) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+
+def _student_frames(tb: Any, root: str) -> list[str]:
+    """Format only the frames from the student's files: the grader's own frames are noise to them."""
+    lines = []
+    for frame in traceback.extract_tb(tb):
+        if frame.filename.startswith(root + os.sep):
+            rel = os.path.relpath(frame.filename, root)
+            lines.append(f'File "{rel}", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line.strip()}")
+    return lines
+
+
+def _describe(exc: BaseException, root: str) -> dict[str, Any]:
+    if isinstance(exc, SyntaxError):
+        rel = os.path.relpath(exc.filename, root) if exc.filename and exc.filename.startswith(root) else exc.filename
+        frames = [f'File "{rel}", line {exc.lineno}']
+        if exc.text:
+            text = exc.text.rstrip("\n")
+            code = text.lstrip()
+            frames.append(f"    {code}")
+            if exc.offset:
+                frames.append("    " + " " * max(exc.offset - 1 - (len(text) - len(code)), 0) + "^")
+        return {"type": type(exc).__name__, "message": str(exc.msg), "traceback": frames,
+                "file": rel, "line": exc.lineno}
+    kind = "contract" if isinstance(exc, ContractError) else "raised"
+    frames = _student_frames(exc.__traceback__, root)
+    message = str(exc) if not isinstance(exc, SystemExit) else f"the code called sys.exit({exc.code!r})"
+    return {"type": type(exc).__name__, "message": message[:4000], "traceback": frames[-40:], "kind": kind}
+
+
+def _import_student(student: Student, state: dict[str, Any]) -> dict[str, Any]:
+    student.module()
+    if state["class_name"]:
+        student.cls()
+    return {}
+
+
+def _child(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any], result_w: int, out_w: int) -> None:
+    """Runs in the forked child; never returns."""
+    try:
+        os.setpgid(0, 0)
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_w, 1)
+        os.dup2(out_w, 2)
+        os.dup2(result_w, RESULT_FD)
+        os.closerange(RESULT_FD + 1, 1 << 16)
+        sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the child
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        _set_limits(request["limits"])
+    except BaseException:  # pragma: no cover - only if the OS refuses the set-up
+        os._exit(70)
+
+    root = state["root"]
+    try:
+        os.chdir(root)
+        sys.path.insert(0, root)
+        student = Student(state["module"], state["class_name"])
+        if request["probe"] == IMPORT_PROBE:
+            result = _import_student(student, state)
+        else:
+            probe = getattr(state["probes"], "probe_" + request["probe"])
+            result = probe(student, **request.get("kwargs", {}), **arrays)
+        header: dict[str, Any] = {"status": "ok"}
+        payload = result or {}
+    except BaseException as exc:  # noqa: BLE001 - the student's failure is data, not a crash
+        error = _describe(exc, root)
+        if isinstance(exc, MemoryError):
+            error["message"] = f"out of memory (limit {request['limits']['memory_mb']} MB)"
+        header, payload = {"status": "error", "error": error}, {}
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # noqa: BLE001
+        pass
+    try:
+        wire.write_frame(RESULT_FD, header, payload)
+    except wire.WireError as exc:
+        wire.write_frame(RESULT_FD, {"status": "error", "error": {"type": "WrongReturnType", "message": str(exc),
+                                                                   "traceback": [], "kind": "contract"}})
+    except BaseException:  # noqa: BLE001
+        os._exit(71)
+    os._exit(0)
+
+
+def _supervise(pid: int, result_r: int, out_r: int, limits: dict[str, Any]) -> dict[str, Any]:
+    """Collect the child's result and output under a wall-clock deadline and size caps."""
+    deadline = time.monotonic() + float(limits["time_s"])
+    out_cap = int(limits.get("output_bytes", 64 * 1024))
+    result_cap = int(limits.get("result_bytes", 64 * 1024 * 1024))
+    result = bytearray()
+    output = bytearray()
+    output_total = 0
+    verdict: str | None = None
+    sel = selectors.DefaultSelector()
+    sel.register(result_r, selectors.EVENT_READ, "result")
+    sel.register(out_r, selectors.EVENT_READ, "output")
+    open_streams = 2
+    while open_streams:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            verdict = "timeout"
+            break
+        for key, _ in sel.select(remaining):
+            chunk = os.read(key.fd, 1 << 16)
+            if not chunk:
+                sel.unregister(key.fd)
+                open_streams -= 1
+            elif key.data == "result":
+                result += chunk
+                if len(result) > result_cap:
+                    verdict = "oversize"
+            else:
+                output_total += len(chunk)
+                if len(output) < out_cap:
+                    output += chunk[: out_cap - len(output)]
+        if verdict:
+            break
+    sel.close()
+    if verdict:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    _, status = os.waitpid(pid, 0)
+    os.close(result_r)
+    os.close(out_r)
+    text = output.decode("utf-8", "replace")
+    if output_total > len(output):
+        text += f"\n[... {output_total - len(output)} more bytes of output not kept]"
+    response: dict[str, Any] = {"output": text}
+    if verdict == "timeout":
+        response.update(status="timeout", detail=f"still running after {float(limits['time_s']):.3g} s (wall clock)")
+        return response
+    if verdict == "oversize":
+        response.update(status="crashed", detail=f"returned more than {result_cap} bytes")
+        return response
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig in (signal.SIGXCPU, signal.SIGKILL):
+            response.update(status="timeout", detail=f"used more than {float(limits['time_s']):.3g} s of CPU time")
+        else:
+            response.update(status="crashed", detail=f"the process was killed by signal {signal.Signals(sig).name}")
+        return response
+    response["frame"] = bytes(result)
+    response["exit_code"] = os.WEXITSTATUS(status)
+    return response
+
+
+def _call(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+    result_r, result_w = os.pipe()
+    out_r, out_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(result_r)
+        os.close(out_r)
+        _child(request, arrays, state, result_w, out_w)
+    os.close(result_w)
+    os.close(out_w)
+    response = _supervise(pid, result_r, out_r, request["limits"])
+    duration = time.monotonic() - started
+    frame = response.pop("frame", None)
+    exit_code = response.pop("exit_code", None)
+    header: dict[str, Any] = {**response, "duration": duration}
+    payload: dict = {}
+    if frame is not None:
+        if not frame:
+            header.update(status="crashed", detail=f"the process exited (code {exit_code}) without returning a result; "
+                          "does the code call exit(), sys.exit() or os._exit()?")
+        else:
+            try:
+                reader_header, payload = wire.decode(*_split(frame))
+                header.update(reader_header)
+            except wire.WireError as exc:
+                header.update(status="crashed", detail=f"returned an unreadable result: {exc}")
+    return header, payload
+
+
+def _split(frame: bytes) -> tuple[bytes, bytes]:
+    magic, head_len, payload_len = wire._HEAD.unpack_from(frame)
+    if magic != wire.MAGIC or len(frame) != wire._HEAD.size + head_len + payload_len:
+        raise wire.WireError("truncated or foreign frame")
+    start = wire._HEAD.size
+    return frame[start:start + head_len], frame[start + head_len:]
+
+
+def _load_probes(path: str) -> Any:
+    spec = importlib.util.spec_from_file_location("grader_probes", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load probes from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _warm_up() -> None:
+    """Pay numpy's lazy first-use costs (the global RNG, BLAS) once here instead of in every fork."""
+    import numpy
+
+    numpy.random.random()
+    numpy.ones((2, 2)) @ numpy.ones((2, 2))
+
+
+def _imported_by(path: Path) -> set[str]:
+    """Top-level packages the student's module imports, read from its syntax tree without running it."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return {"numpy"}
+    names = {"numpy"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def main() -> None:
+    """Serve probe calls read from stdin until it closes; answer each on stdout."""
+    # compile the student's module once, into a private cache, instead of once per fork
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = os.path.join(os.environ.get("TMPDIR", "/tmp"), "pycache")
+    reader = wire.FrameReader(0, max_bytes=256 * 1024 * 1024)
+    init, _ = reader.read()
+    wanted = _imported_by(Path(init["root"]) / (init["module"].replace(".", "/") + ".py"))
+    for name in init.get("preload", ()):
+        if name.split(".")[0] not in wanted:
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a missing optional library is the student's import error later
+            pass
+    _warm_up()
+    state = {
+        "root": str(Path(init["root"]).resolve()),
+        "module": init["module"],
+        "class_name": init.get("class_name"),
+        "probes": _load_probes(init["probes"]),
+    }
+    wire.write_frame(1, {"status": "ready", "pid": os.getpid()})
+    while True:
+        try:
+            request, arrays = reader.read()
+        except EOFError:
+            return
+        header, payload = _call(request, arrays, state)
+        wire.write_frame(1, header, payload)
+
+
+if __name__ == "__main__":
+    main()

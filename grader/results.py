@@ -1,0 +1,216 @@
+"""Result records that flow from judgement to presentation.
+
+They are plain frozen dataclasses with a JSON form, so that reporters, exports and a later
+run (resume) can consume them without importing anything from execution or judgement.
+The JSON form is the documented `result.json` schema (see README).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    """How a task ended. Only `pass` and `fail` are verdicts on a complete answer."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"  # the student's code raised or crashed (or the grader did: see `cause`)
+    TIMEOUT = "timeout"
+    MISSING = "missing"  # nothing was submitted for this task
+    MANUAL = "manual"  # awaits a TA
+    PENDING = "pending"  # not graded by this version of the grader
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    HIDDEN = "hidden"
+
+
+class Cause(enum.StrEnum):
+    """Who is responsible for an `error`/`timeout`: a grader failure must never read as a 0."""
+
+    SUBMISSION = "submission"
+    GRADER = "grader"
+
+
+AUTO_GRADED = frozenset({Status.PASS, Status.FAIL, Status.ERROR, Status.TIMEOUT, Status.MISSING})
+
+
+@dataclass(frozen=True)
+class StudentError:
+    """What went wrong inside the student's code, in the student's own terms."""
+
+    type: str
+    message: str
+    traceback: tuple[str, ...] = ()  # formatted frames from the student's files only
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "message": self.message, "traceback": list(self.traceback)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StudentError:
+        return cls(data["type"], data["message"], tuple(data.get("traceback", ())))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One comparison the grader made. `passed` is None when the check is shown but not counted."""
+
+    name: str
+    visibility: Visibility
+    passed: bool | None
+    expected: Any = None  # JSON-safe summary, never a live student object
+    got: Any = None
+    message: str = ""
+    depends_on: tuple[str, ...] = ()  # task ids that must pass for this check to count
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "visibility": self.visibility.value,
+            "passed": self.passed,
+            "expected": self.expected,
+            "got": self.got,
+            "message": self.message,
+        }
+        if self.depends_on:
+            data["depends_on"] = list(self.depends_on)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(
+            name=data["name"],
+            visibility=Visibility(data["visibility"]),
+            passed=data["passed"],
+            expected=data.get("expected"),
+            got=data.get("got"),
+            message=data.get("message", ""),
+            depends_on=tuple(data.get("depends_on", ())),
+        )
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    id: str
+    title: str
+    status: Status
+    points: float | None  # None when no points can be given yet (manual, pending, grader failure)
+    max_points: float
+    message: str = ""
+    checks: tuple[CheckResult, ...] = ()
+    error: StudentError | None = None
+    cause: Cause | None = None  # set for error/timeout
+    submitted_text: str | None = None  # e.g. a written proof shown to the TA
+    output: str = ""  # captured stdout/stderr of the student's code, capped
+
+    @property
+    def grader_failed(self) -> bool:
+        return self.cause is Cause.GRADER
+
+    def with_checks(self, checks: tuple[CheckResult, ...], **changes: Any) -> TaskResult:
+        return replace(self, checks=checks, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status.value,
+            "points": self.points,
+            "max_points": self.max_points,
+            "message": self.message,
+            "checks": [c.to_json() for c in self.checks],
+            "error": self.error.to_json() if self.error else None,
+            "cause": self.cause.value if self.cause else None,
+            "submitted_text": self.submitted_text,
+            "output": self.output,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TaskResult:
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            status=Status(data["status"]),
+            points=data["points"],
+            max_points=data["max_points"],
+            message=data.get("message", ""),
+            checks=tuple(CheckResult.from_json(c) for c in data.get("checks", ())),
+            error=StudentError.from_json(data["error"]) if data.get("error") else None,
+            cause=Cause(data["cause"]) if data.get("cause") else None,
+            submitted_text=data.get("submitted_text"),
+            output=data.get("output", ""),
+        )
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    submission: str
+    rubric: str
+    rubric_version: str
+    tasks: tuple[TaskResult, ...]
+    grader_version: str = ""
+    content_hash: str = ""
+    graded_at: str = ""
+    duration_s: float = 0.0
+    sandbox: str = ""
+    notes: tuple[str, ...] = field(default=())  # submission-level messages (layout fixes, junk ignored)
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.points or 0.0 for t in self.tasks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_points for t in self.tasks), 6)
+
+    @property
+    def grader_failures(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.tasks if t.grader_failed)
+
+    @property
+    def grading_status(self) -> str:
+        """`complete` only when every task carries a verdict about the submission itself."""
+        failed = self.grader_failures
+        return "grader-error: " + " ".join(failed) if failed else "complete"
+
+    def task(self, task_id: str) -> TaskResult:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(task_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "submission": self.submission,
+            "rubric": self.rubric,
+            "rubric_version": self.rubric_version,
+            "score": self.score,
+            "max_score": self.max_score,
+            "grading_status": self.grading_status,
+            "tasks": [t.to_json() for t in self.tasks],
+            "grader_version": self.grader_version,
+            "content_hash": self.content_hash,
+            "graded_at": self.graded_at,
+            "duration_s": self.duration_s,
+            "sandbox": self.sandbox,
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
+        return cls(
+            submission=data["submission"],
+            rubric=data["rubric"],
+            rubric_version=data.get("rubric_version", ""),
+            tasks=tuple(TaskResult.from_json(t) for t in data["tasks"]),
+            grader_version=data.get("grader_version", ""),
+            content_hash=data.get("content_hash", ""),
+            graded_at=data.get("graded_at", ""),
+            duration_s=data.get("duration_s", 0.0),
+            sandbox=data.get("sandbox", ""),
+            notes=tuple(data.get("notes", ())),
+        )
