@@ -1,0 +1,1 @@
+"""Judgement layer: compares what student code returned with the reference."""

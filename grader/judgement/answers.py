@@ -1,0 +1,121 @@
+"""Reading a written-answers file: `## T1` sections holding `key = value` lines.
+
+Students write numbers in many ways; a fair grader reads `-0.2`, `−0.20`, `-1/5`, `\\frac{-1}{5}`,
+`557,057` and `31744 + 524800 + 513` as the numbers they mean, and says plainly what it
+could not read. Only literal arithmetic is evaluated, through a tiny AST walker.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+_SECTION = re.compile(r"^\s*#{1,6}\s*(T\d+)\b.*$", re.IGNORECASE)
+_PAIR = re.compile(r"^\s*[-*]?\s*([^=:]{1,60}?)\s*[=:]\s*(.*?)\s*$")
+_MINUSES = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\u2010\u2011\ufe63\uff0d"), "-")
+
+
+@dataclass
+class Section:
+    name: str
+    text: str = ""
+    values: dict[str, str] = field(default_factory=dict)  # normalised key -> raw value text
+
+
+@dataclass
+class AnswersDoc:
+    sections: dict[str, Section]
+
+    def section(self, name: str) -> Section | None:
+        return self.sections.get(name.upper())
+
+
+def normalise_key(key: str) -> str:
+    """`dz/dw0`, `dz_dw0`, `∂z/∂w₀` and `DZ/DW0` all become `dzdw0`."""
+    key = unicodedata.normalize("NFKC", key).replace("∂", "d").lower()
+    return re.sub(r"[^a-z0-9]", "", key)
+
+
+def parse(text: str) -> AnswersDoc:
+    sections: dict[str, Section] = {}
+    current: Section | None = None
+    lines: list[str] = []
+
+    def close() -> None:
+        if current is not None:
+            current.text = "\n".join(lines).strip()
+
+    for line in text.splitlines():
+        match = _SECTION.match(line)
+        if match:
+            close()
+            current = Section(match.group(1).upper())
+            sections[current.name] = current
+            lines = []
+            continue
+        if current is None:
+            continue
+        lines.append(line)
+        pair = _PAIR.match(line)
+        if pair and pair.group(2):
+            current.values.setdefault(normalise_key(pair.group(1)), pair.group(2))
+    close()
+    return AnswersDoc(sections)
+
+
+class NumberError(ValueError):
+    pass
+
+
+def _clean(raw: str) -> str:
+    text = unicodedata.normalize("NFKC", raw).translate(_MINUSES)
+    text = text.strip().strip("$").strip()
+    text = re.sub(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"(\1)/(\2)", text)
+    text = text.replace("\\cdot", "*").replace("\\times", "*").replace("×", "*").replace("÷", "/")
+    text = text.replace("^", "**")
+    text = re.sub(r"(?<=\d)[,_ ](?=\d{3}\b)", "", text)  # thousands separators
+    text = re.sub(r"\s*(#|//|\(?(?:params?|parameters|neurons|units)\b).*$", "", text, flags=re.IGNORECASE)
+    return text.strip().rstrip(".")
+
+
+def _eval(node: ast.AST) -> Fraction:
+    if isinstance(node, ast.Expression):
+        return _eval(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return Fraction(str(node.value)) if isinstance(node.value, float) else Fraction(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _eval(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+        left, right = _eval(node.left), _eval(node.right)
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        if isinstance(node.op, ast.Pow):
+            if right.denominator != 1 or abs(right) > 64:
+                raise NumberError("only small whole powers are understood")
+            return left ** int(right)
+        if right == 0:
+            raise NumberError("division by zero")
+        return left / right
+    raise NumberError("not a number or simple arithmetic")
+
+
+def parse_number(raw: str) -> Fraction:
+    """The number a student meant, exactly; raises NumberError with a reason otherwise."""
+    text = _clean(raw)
+    if not text:
+        raise NumberError("blank")
+    if len(text) > 200:
+        raise NumberError("too long to be a number")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        raise NumberError(f"could not read {raw.strip()!r} as a number") from None
+    return _eval(tree)

@@ -1,0 +1,364 @@
+"""Grading one submission against a rubric: every task judged on its own.
+
+This is the one choke point that turns whatever happens (a wrong value, a student exception,
+a hang, a grader bug) into a `TaskResult`. Student failures are data; a grader failure is
+recorded with `cause=grader`, so it can never pass for a zero the student earned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader import __version__
+from grader.execution.probe_api import IMPORT_PROBE
+from grader.execution.session import SANDBOX_LEVEL, Limits, ModuleSession, ProbeOutcome, SandboxError, SessionConfig
+from grader.execution.workspace import SubmissionError, Workspace, content_hash, prepare, submission_id
+from grader.judgement import answers as answers_mod
+from grader.judgement.hidden import HiddenInputs
+from grader.judgement.hints import hint_for
+from grader.judgement.rubric import Rubric, TaskSpec
+from grader.results import Cause, CheckResult, Status, StudentError, SubmissionResult, TaskResult, Visibility
+
+_OUTPUT_CAP = 8 * 1024
+
+
+class ProbeFailure(Exception):
+    """Raised into a checks function when the student's code did not return a value."""
+
+    def __init__(self, probe: str, outcome: ProbeOutcome) -> None:
+        super().__init__(f"{probe}: {outcome.status}")
+        self.probe = probe
+        self.outcome = outcome
+
+
+def _digest(probe: str, kwargs: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256(probe.encode())
+    h.update(json.dumps(kwargs, sort_keys=True, default=str).encode())
+    for name in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}{arr.dtype.str}{arr.shape}".encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+class ProbeRunner:
+    """Calls probes in the student process, once per distinct input, within a task's time budget."""
+
+    def __init__(self, session: ModuleSession) -> None:
+        self.session = session
+        self._cache: dict[str, ProbeOutcome] = {}
+
+    def run(self, probe: str, inputs: dict[str, Any], limits: Limits) -> ProbeOutcome:
+        arrays = {k: np.asarray(v) for k, v in inputs.items() if isinstance(v, np.ndarray)}
+        kwargs = {k: v for k, v in inputs.items() if k not in arrays}
+        key = _digest(probe, kwargs, arrays)
+        if key not in self._cache:
+            self._cache[key] = self.session.call(probe, limits, kwargs, arrays)
+        return self._cache[key]
+
+
+class TaskContext:
+    """What a rubric's checks function may use: probes, hidden inputs, the reference, parameters."""
+
+    def __init__(self, task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidden: HiddenInputs,
+                 workspace: Workspace) -> None:
+        self.task = task
+        self.rubric = rubric
+        self.params = task.params
+        self.workspace = workspace
+        self._runner = runner
+        self._hidden = hidden
+        self._deadline = time.monotonic() + task.limits.time_s
+        self.outputs: list[str] = []
+
+    @property
+    def reference(self) -> Any:
+        return self.rubric.reference()
+
+    def rng(self, label: str) -> np.random.Generator:
+        """A generator for hidden inputs, reproducible for this submission and secret."""
+        return self._hidden.rng(self.task.id, label)
+
+    def outcome(self, probe: str, **inputs: Any) -> ProbeOutcome:
+        """Run a probe and return its outcome whatever happened (for checks with fallbacks)."""
+        if self._runner is None:
+            raise RuntimeError(f"task {self.task.id} calls probes but the rubric has no [module]")
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            return ProbeOutcome("timeout", detail=f"the task used its whole time budget of {self.task.limits.time_s} s")
+        limits = replace(self.task.limits, time_s=max(0.5, min(self.task.limits.time_s, remaining)))
+        result = self._runner.run(probe, inputs, limits)
+        if result.output and result.output not in self.outputs:
+            self.outputs.append(result.output)
+        return result
+
+    def call(self, probe: str, **inputs: Any) -> dict[str, np.ndarray]:
+        """Run a probe; if the student's code did not return, the task ends with that failure."""
+        result = self.outcome(probe, **inputs)
+        if not result.ok:
+            raise ProbeFailure(probe, result)
+        return result.data
+
+
+def _student_error(outcome: ProbeOutcome) -> StudentError | None:
+    if outcome.error:
+        err = outcome.error
+        return StudentError(str(err.get("type", "Error")), str(err.get("message", "")),
+                            tuple(str(line) for line in err.get("traceback", ())))
+    return None
+
+
+def _failure_result(task: TaskSpec, failure: ProbeOutcome, checks: tuple[CheckResult, ...], prefix: str = "",
+                    output: str = "", contract_fails: bool = True) -> TaskResult:
+    """A task whose student code raised, crashed or hung: status, message and the student's traceback.
+
+    A wrong return type (a contract error) is a wrong answer, so it fails; but when the module
+    cannot even be loaded (`contract_fails=False`, e.g. the class is missing) it is an error.
+    """
+    error = _student_error(failure)
+    if failure.status == "timeout":
+        status, message = Status.TIMEOUT, f"timed out: {failure.detail}; look for an endless loop"
+    elif contract_fails and failure.status == "error" and failure.error and failure.error.get("kind") == "contract":
+        status, message = Status.FAIL, failure.error.get("message", "")
+        error = None
+    elif failure.status == "error" and error is not None:
+        status, message = Status.ERROR, f"{error.type}: {error.message}".rstrip()
+        hint = hint_for(error.type, error.message)
+        if hint:
+            message += f"{'' if message.endswith(('.', '?', '!')) else '.'} {hint}"
+    else:
+        status, message = Status.ERROR, f"the student process crashed: {failure.detail}"
+    if prefix:
+        message = f"{prefix}{message}"
+    points = 0.0
+    return TaskResult(task.id, task.title, status, points, task.points, message, checks, error,
+                      Cause.SUBMISSION if status in (Status.ERROR, Status.TIMEOUT) else None,
+                      output=output[-_OUTPUT_CAP:] or failure.output[-_OUTPUT_CAP:])
+
+
+def _from_checks(task: TaskSpec, checks: tuple[CheckResult, ...], output: str = "") -> TaskResult:
+    counted = [c for c in checks if c.passed is not None]
+    if not counted:
+        return TaskResult(task.id, task.title, Status.ERROR, None, task.points,
+                          "the rubric ran no counted check for this task", checks, cause=Cause.GRADER)
+    passed = sum(1 for c in counted if c.passed)
+    if passed == len(counted):
+        status, points = Status.PASS, task.points
+        message = f"all {len(counted)} checks passed"
+    else:
+        status = Status.FAIL
+        points = round(task.points * passed / len(counted), 4) if task.partial_credit else 0.0
+        failed = [c.name for c in counted if not c.passed]
+        message = f"{len(failed)} of {len(counted)} checks failed: " + "; ".join(failed)
+    return TaskResult(task.id, task.title, status, points, task.points, message, checks, output=output[-_OUTPUT_CAP:])
+
+
+def _grader_failure(task: TaskSpec, exc: BaseException) -> TaskResult:
+    detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:]
+    return TaskResult(task.id, task.title, Status.ERROR, None, task.points,
+                      f"GRADER FAILURE (not the student's fault): {type(exc).__name__}: {exc}",
+                      error=StudentError("GraderError", str(exc), tuple(detail.splitlines())),
+                      cause=Cause.GRADER)
+
+
+# --- the four kinds of task ------------------------------------------------------------------
+
+
+def grade_answers(task: TaskSpec, doc: answers_mod.AnswersDoc | None, answers_file: str) -> TaskResult:
+    if doc is None:
+        return TaskResult(task.id, task.title, Status.MISSING, 0.0, task.points,
+                          f"no answers file: expected {answers_file} at the top of the submission")
+    section = doc.section(task.section or task.id)
+    if section is None or not section.values:
+        return TaskResult(task.id, task.title, Status.MISSING, 0.0, task.points,
+                          f"{answers_file} has no filled-in '## {task.section or task.id}' section")
+    checks = []
+    for spec in task.answers:
+        keys = [answers_mod.normalise_key(k) for k in (spec.key, *spec.aliases)]
+        raw = next((section.values[k] for k in keys if k in section.values), None)
+        if raw is None:
+            checks.append(CheckResult(spec.label, Visibility.PUBLIC, False, spec.expected, None,
+                                      f"no line '{spec.key} = ...' in section {section.name}"))
+            continue
+        try:
+            value = float(answers_mod.parse_number(raw))
+        except answers_mod.NumberError as exc:
+            checks.append(CheckResult(spec.label, Visibility.PUBLIC, False, spec.expected, raw[:200], str(exc)))
+            continue
+        tol = max(spec.abs_tol, spec.rel_tol * abs(spec.expected))
+        ok = abs(value - spec.expected) <= tol
+        checks.append(CheckResult(spec.label, Visibility.PUBLIC, ok, spec.expected, value,
+                                  "" if ok else f"read {raw.strip()[:80]!r} as {value:g}"))
+    return _from_checks(task, tuple(checks))
+
+
+def grade_manual(task: TaskSpec, doc: answers_mod.AnswersDoc | None, answers_file: str) -> TaskResult:
+    section = doc.section(task.section or task.id) if doc else None
+    text = section.text if section else ""
+    body = "\n".join(line for line in text.splitlines() if line.strip()).strip()
+    if not body:
+        return TaskResult(task.id, task.title, Status.MISSING, 0.0, task.points,
+                          f"nothing written in the '## {task.section or task.id}' section of {answers_file}")
+    return TaskResult(task.id, task.title, Status.MANUAL, None, task.points,
+                      task.message or "awaits a TA: the submitted text is shown below", submitted_text=text[:20000])
+
+
+def grade_checks(task: TaskSpec, ctx: TaskContext) -> TaskResult:
+    func: Callable[[TaskContext], Iterable[CheckResult]] = getattr(ctx.rubric.checks(), task.check or "")
+    checks: list[CheckResult] = []
+    try:
+        for check in func(ctx):
+            checks.append(check)
+    except ProbeFailure as failure:
+        return _failure_result(task, failure.outcome, tuple(checks), output="\n".join(ctx.outputs))
+    except Exception as exc:  # noqa: BLE001 - a bug in a checks module is a grader failure
+        return _grader_failure(task, exc)
+    return _from_checks(task, tuple(checks), "\n".join(ctx.outputs))
+
+
+# --- a whole submission ------------------------------------------------------------------------
+
+
+def _base_status(task: TaskResult) -> Status:
+    """A task's status from its own checks only, leaving out checks that lean on other tasks."""
+    if task.status not in (Status.PASS, Status.FAIL):
+        return task.status
+    own = [c for c in task.checks if not c.depends_on and c.passed is not None]
+    return Status.PASS if all(c.passed for c in own) else Status.FAIL
+
+
+def _apply_dependencies(results: list[TaskResult]) -> list[TaskResult]:
+    """A check that needs other tasks to be right counts only if they passed on their own checks.
+
+    Judging dependencies on the tasks' *own* checks keeps one bug to one task even when several
+    tasks share a check (the toy training run is shared by T8, T9 and T10).
+    """
+    status = {t.id: _base_status(t) for t in results}
+    final = []
+    for task in results:
+        if not any(c.depends_on for c in task.checks) or task.status not in (Status.PASS, Status.FAIL):
+            final.append(task)
+            continue
+        checks = []
+        for c in task.checks:
+            broken = [d for d in c.depends_on if d != task.id and status.get(d) is not Status.PASS]
+            if broken and c.passed is not None:
+                note = f"not counted: it relies on {', '.join(broken)}, which did not pass"
+                c = replace(c, passed=None, message=f"{note}. {c.message}".strip())
+            checks.append(c)
+        spec = TaskSpec(task.id, task.title, task.max_points, "checks")
+        final.append(_from_checks(spec, tuple(checks), task.output))
+    return final
+
+
+def _module_preflight(rubric: Rubric, runner: ProbeRunner, limits: Limits) -> ProbeOutcome:
+    return runner.run(IMPORT_PROBE, {}, limits)
+
+
+def grade_submission(source: Path, rubric: Rubric, secret: bytes, *, python: str | None = None,
+                     sub_id: str | None = None) -> SubmissionResult:
+    """Grade one folder or zip. Never raises for anything the submission does."""
+    started = time.monotonic()
+    sub_id = sub_id or submission_id(source)
+    graded_at = datetime.now(UTC).isoformat(timespec="seconds")
+    base = dict(submission=sub_id, rubric=rubric.id, rubric_version=f"{rubric.version}+{rubric.fingerprint}",
+                grader_version=__version__, graded_at=graded_at, sandbox=SANDBOX_LEVEL)
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+        try:
+            workspace = prepare(source, Path(tmp) / "submission", tuple(rubric.files.values()))
+        except SubmissionError as exc:
+            message = f"the submission could not be read: {exc}"
+            tasks = tuple(TaskResult(t.id, t.title, Status.ERROR, 0.0, t.points, message, cause=Cause.SUBMISSION)
+                          for t in rubric.tasks)
+            return SubmissionResult(tasks=tasks, duration_s=round(time.monotonic() - started, 3),
+                                    content_hash=content_hash(source), **base)
+        tasks = _grade_workspace(workspace, rubric, secret, Path(tmp), python, sub_id)
+    return SubmissionResult(tasks=tuple(tasks), content_hash=workspace.content_hash, notes=tuple(workspace.notes),
+                            duration_s=round(time.monotonic() - started, 3), **base)
+
+
+def _missing_file_message(workspace: Workspace, relpath: str) -> str:
+    elsewhere = workspace.locate_elsewhere(relpath)
+    message = f"{relpath} was not found in the submission"
+    if elsewhere:
+        message += f"; found {', '.join(elsewhere)} instead: move it to {relpath}"
+    return message
+
+
+def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: Path, python: str | None,
+                     sub_id: str) -> list[TaskResult]:
+    answers_file = rubric.files.get("answers", "answers.md")
+    doc = None
+    answers_path = workspace.find(answers_file)
+    if answers_path is not None:
+        doc = answers_mod.parse(answers_path.read_text(encoding="utf-8", errors="replace"))
+    hidden = HiddenInputs(secret, rubric.id, sub_id)
+    needs_module = any(t.grader == "checks" and "module" in t.needs for t in rubric.tasks)
+    session = None
+    module_problem: TaskResult | None = None  # a template result for every module task
+    if needs_module and rubric.module_file:
+        if workspace.find(rubric.module_file) is None:
+            message = _missing_file_message(workspace, rubric.module_file)
+            module_problem = TaskResult("", "", Status.MISSING, 0.0, 0.0, message)
+        else:
+            session = ModuleSession(SessionConfig(
+                root=workspace.root, probes=rubric.probes or Path("/nonexistent"), module=rubric.module_name or "",
+                class_name=rubric.class_name, preload=rubric.preload, workdir=tmp / "home",
+                **({"python": python} if python else {})))
+    runner = ProbeRunner(session) if session else None
+    results: list[TaskResult] = []
+    try:
+        if runner is not None:
+            module_problem = _check_import(rubric, runner)
+        for task in rubric.tasks:
+            results.append(_grade_task(task, rubric, runner, hidden, workspace, doc, answers_file, module_problem))
+    finally:
+        if session is not None:
+            session.close()
+    return _apply_dependencies(results)
+
+
+def _check_import(rubric: Rubric, runner: ProbeRunner) -> TaskResult | None:
+    """Import the module once up front: a SyntaxError or a missing class gets one clear message."""
+    limits = max((t.limits for t in rubric.tasks if t.grader == "checks"), key=lambda lim: lim.time_s, default=Limits())
+    try:
+        outcome = _module_preflight(rubric, runner, limits)
+    except SandboxError as exc:
+        return TaskResult("", "", Status.ERROR, None, 0.0, f"GRADER FAILURE (not the student's fault): {exc}",
+                          cause=Cause.GRADER)
+    if outcome.ok:
+        return None
+    spec = TaskSpec("", "", 0.0, "checks")
+    return _failure_result(spec, outcome, (), prefix=f"{rubric.module_file} could not be loaded: ",
+                           contract_fails=False)
+
+
+def _grade_task(task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidden: HiddenInputs,
+                workspace: Workspace, doc: answers_mod.AnswersDoc | None, answers_file: str,
+                module_problem: TaskResult | None) -> TaskResult:
+    try:
+        if task.grader == "pending":
+            return TaskResult(task.id, task.title, Status.PENDING, None, task.points, task.message or "not graded yet")
+        if task.grader == "answers":
+            return grade_answers(task, doc, answers_file)
+        if task.grader == "manual":
+            return grade_manual(task, doc, answers_file)
+        if "module" in task.needs and module_problem is not None:
+            return replace(module_problem, id=task.id, title=task.title, max_points=task.points)
+        ctx = TaskContext(task, rubric, runner, hidden, workspace)
+        return grade_checks(task, ctx)
+    except SandboxError as exc:
+        return _grader_failure(task, exc)
+    except Exception as exc:  # noqa: BLE001 - never lose a submission to a grader bug
+        return _grader_failure(task, exc)

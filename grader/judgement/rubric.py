@@ -1,0 +1,199 @@
+"""Rubrics are data: a `rubric.toml` per assignment plus, where needed, a checks module beside it.
+
+The core knows four ways to grade a task: `answers` (values in the written-answers file,
+compared with a tolerance), `checks` (a function of the rubric's checks module, which drives
+probes in the student process), `manual` (a TA decides) and `pending` (not graded yet).
+Adding an assignment means adding a folder under `rubrics/`; nothing in `grader/` changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from grader.execution.session import Limits
+
+GRADER_KINDS = ("answers", "checks", "manual", "pending")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class RubricError(Exception):
+    """The rubric itself is wrong: a configuration problem for the course staff, never a student's."""
+
+
+@dataclass(frozen=True)
+class AnswerSpec:
+    key: str
+    expected: float
+    abs_tol: float = 1e-9
+    rel_tol: float = 0.0
+    aliases: tuple[str, ...] = ()
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    id: str
+    title: str
+    points: float
+    grader: str
+    check: str | None = None
+    section: str | None = None
+    answers: tuple[AnswerSpec, ...] = ()
+    partial_credit: bool = False
+    needs: tuple[str, ...] = ()  # names from [files] this task reads
+    limits: Limits = Limits()
+    params: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass
+class Rubric:
+    id: str
+    title: str
+    version: str
+    path: Path
+    files: dict[str, str]
+    tasks: tuple[TaskSpec, ...]
+    module_name: str | None = None
+    class_name: str | None = None
+    probes: Path | None = None
+    preload: tuple[str, ...] = ("numpy",)
+    checks_path: Path | None = None
+    reference_path: Path | None = None
+    fingerprint: str = ""
+    _checks: ModuleType | None = None
+    _reference: ModuleType | None = None
+
+    @property
+    def task_ids(self) -> list[str]:
+        return [t.id for t in self.tasks]
+
+    @property
+    def module_file(self) -> str | None:
+        return self.files.get("module")
+
+    def checks(self) -> ModuleType:
+        """The rubric's judge-side module, loaded once in the grader process (it is trusted code)."""
+        if self._checks is None:
+            if self.checks_path is None:
+                raise RubricError(f"rubric {self.id} has checks tasks but no [checks] module")
+            self._checks = load_module_from(self.checks_path, f"grader_rubric_{self.id}_checks")
+        return self._checks
+
+    def load_judges(self) -> None:
+        """Import the checks module and the reference up front (once, before any worker thread)."""
+        if any(t.grader == "checks" for t in self.tasks):
+            self.checks()
+            if self.reference_path is not None:
+                self.reference()
+
+    def reference(self) -> ModuleType:
+        """The reference solution, run by the grader on the same inputs the student code gets."""
+        if self._reference is None:
+            if self.reference_path is None:
+                raise RubricError(f"rubric {self.id} names no reference solution")
+            self._reference = load_module_from(self.reference_path, f"grader_rubric_{self.id}_reference")
+        return self._reference
+
+
+def load_module_from(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise RubricError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def rubrics_dirs() -> list[Path]:
+    """Where `--rubric NAME` is looked up: $GRADER_RUBRICS, then the project's rubrics/."""
+    dirs = [Path(p) for p in os.environ.get("GRADER_RUBRICS", "").split(os.pathsep) if p]
+    return dirs + [PROJECT_ROOT / "rubrics"]
+
+
+def find(name_or_path: str) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" and candidate.is_file():
+        return candidate
+    if (candidate / "rubric.toml").is_file():
+        return candidate / "rubric.toml"
+    for base in rubrics_dirs():
+        if (base / name_or_path / "rubric.toml").is_file():
+            return base / name_or_path / "rubric.toml"
+    known = sorted(p.parent.name for base in rubrics_dirs() if base.is_dir() for p in base.glob("*/rubric.toml"))
+    raise RubricError(f"no rubric {name_or_path!r}; known rubrics: {', '.join(known) or 'none'}")
+
+
+def _limits(data: dict[str, Any], base: Limits) -> Limits:
+    return Limits(
+        time_s=float(data.get("time_s", base.time_s)),
+        memory_mb=int(data.get("memory_mb", base.memory_mb)),
+        output_bytes=int(data.get("output_bytes", base.output_bytes)),
+        result_bytes=int(data.get("result_bytes", base.result_bytes)),
+    )
+
+
+def _task(data: dict[str, Any], defaults: Limits, where: Path) -> TaskSpec:
+    try:
+        grader = data["grader"]
+        if grader not in GRADER_KINDS:
+            raise RubricError(f"{where}: task {data.get('id')}: grader must be one of {GRADER_KINDS}")
+        answers = tuple(
+            AnswerSpec(key=a["key"], expected=float(a["expected"]), abs_tol=float(a.get("abs_tol", 1e-9)),
+                       rel_tol=float(a.get("rel_tol", 0.0)), aliases=tuple(a.get("aliases", ())),
+                       label=a.get("label", a["key"]))
+            for a in data.get("answers", ())
+        )
+        return TaskSpec(
+            id=data["id"], title=data["title"], points=float(data.get("points", 1)), grader=grader,
+            check=data.get("check"), section=data.get("section", data["id"]), answers=answers,
+            partial_credit=bool(data.get("partial_credit", False)), needs=tuple(data.get("needs", ())),
+            limits=_limits(data.get("limits", {}), defaults), params=dict(data.get("params", {})),
+            message=data.get("message", ""),
+        )
+    except KeyError as exc:
+        raise RubricError(f"{where}: a task is missing the field {exc}") from None
+
+
+def load(name_or_path: str) -> Rubric:
+    path = find(name_or_path)
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode())
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(f"{path}: {exc}") from None
+    here = path.parent
+    info = data.get("assignment", {})
+    module = data.get("module", {})
+    defaults = _limits(data.get("limits", {}), Limits())
+    tasks = tuple(_task(t, defaults, path) for t in data.get("tasks", ()))
+    if not tasks:
+        raise RubricError(f"{path}: no [[tasks]]")
+    ids = [t.id for t in tasks]
+    if len(set(ids)) != len(ids):
+        raise RubricError(f"{path}: duplicate task ids")
+    checks = data.get("checks", {}).get("module")
+    reference = data.get("reference", {}).get("module")
+    digest = hashlib.sha256(raw)
+    for extra in (checks, module.get("probes"), reference):
+        if extra and (here / extra).is_file():
+            digest.update((here / extra).read_bytes())
+    return Rubric(
+        id=info.get("id", here.name), title=info.get("title", here.name), version=str(info.get("version", "1")),
+        path=path, files=dict(data.get("files", {})), tasks=tasks,
+        module_name=module.get("name"), class_name=module.get("class"),
+        probes=(here / module["probes"]).resolve() if module.get("probes") else None,
+        preload=tuple(module.get("preload", ("numpy",))),
+        checks_path=(here / checks).resolve() if checks else None,
+        reference_path=(here / reference).resolve() if reference else None,
+        fingerprint=digest.hexdigest()[:16],
+    )
