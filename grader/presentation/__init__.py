@@ -1,0 +1,1 @@
+"""Turning result records into pages and spreadsheets for TAs and students."""

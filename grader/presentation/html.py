@@ -1,0 +1,305 @@
+"""HTML reports: one page per submission for the TA/student, and a class overview.
+
+Everything a student controls (messages, expected/got, tracebacks, output, submitted text,
+even the submission id) reaches the page only through Jinja2 autoescaping; templates never
+mark such data `|safe`. Pages are self-contained (inline CSS, no scripts, no external loads)
+so they can be mailed, archived or opened offline without phoning home.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from grader.presentation.atomic import write_text_atomic
+from grader.results import AUTO_GRADED, Cause, Status, SubmissionResult, TaskResult
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# Long student data (a huge `got`, a print loop) must not turn a report into a 50 MB page.
+_MAX_VALUE_CHARS = 4000
+_MAX_OUTPUT_CHARS = 20000
+_TITLE_MESSAGE_CHARS = 160
+
+STATUS_LEGEND: tuple[tuple[str, str], ...] = (
+    ("pass", "all counted checks passed"),
+    ("fail", "the code ran but at least one check failed"),
+    (
+        "error",
+        "the code raised or crashed (or the grader did, if marked as a grader failure)",
+    ),
+    ("timeout", "the code ran past its time limit"),
+    ("missing", "nothing was submitted for this task"),
+    ("manual", "awaits grading by a TA"),
+    ("pending", "not graded by this version of the grader"),
+)
+
+
+@functools.cache
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        autoescape=True,  # unconditional: templates are *.j2, so select_autoescape would miss them
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = format_number
+    env.globals["value_pair"] = _format_pair
+    env.filters["clip"] = _clip
+    env.globals["STATUS_LEGEND"] = STATUS_LEGEND
+    return env
+
+
+def format_number(x: float | None) -> str:
+    """Show points and scores the way a person writes them (`1`, `0.75`, `12.5`), not `1.0`."""
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return str(x).lower()
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    if float(x).is_integer():
+        return str(int(x))
+    return f"{x:.4f}".rstrip("0").rstrip(".")
+
+
+def _compact_scalar(v: Any, digits: int) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        return repr(v) if digits >= 17 else format(v, f".{digits}g")
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def _compact(v: Any, digits: int) -> str:
+    """A JSON-like one-liner with floats shortened to `digits` significant digits."""
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_compact(x, digits) for x in v) + "]"
+    if isinstance(v, dict):
+        items = (
+            f"{_compact_scalar(str(k), digits)}: {_compact(x, digits)}"
+            for k, x in v.items()
+        )
+        return "{" + ", ".join(items) + "}"
+    return _compact_scalar(v, digits)
+
+
+def _pretty(v: Any, digits: int, indent: int = 0) -> str:
+    """Multi-line form: a matrix gets one row per line, other containers one item per line."""
+    sep = ",\n" + " " * (indent + 1)
+    if isinstance(v, (list, tuple)):
+        if not v:
+            return "[]"
+        if all(not isinstance(x, (list, tuple, dict)) for x in v):
+            return _compact(v, digits)
+        return "[" + sep.join(_pretty(x, digits, indent + 1) for x in v) + "]"
+    if isinstance(v, dict):
+        if not v:
+            return "{}"
+        items = (
+            f"{_compact_scalar(str(k), digits)}: {_pretty(x, digits, indent + 1)}"
+            for k, x in v.items()
+        )
+        return "{" + sep.join(items) + "}"
+    return _compact_scalar(v, digits)
+
+
+@dataclass(frozen=True)
+class _Value:
+    kind: str  # "none" | "text" | "num" | "inline" | "pre"
+    text: str
+
+
+def _format_value(v: Any, digits: int = 6) -> _Value:
+    if v is None:
+        return _Value("none", "—")
+    if isinstance(v, bool):
+        return _Value("num", "true" if v else "false")
+    if isinstance(v, (int, float)):
+        return _Value("num", _compact_scalar(v, digits))
+    if isinstance(v, str):
+        kind = "pre" if "\n" in v or len(v) > 120 else "text"
+        return _Value(kind, _clip(v, _MAX_VALUE_CHARS))
+    nested = isinstance(v, dict) or (
+        isinstance(v, (list, tuple))
+        and any(isinstance(x, (list, tuple, dict)) for x in v)
+    )
+    one_line = _compact(v, digits)
+    if not nested and len(one_line) <= 80:
+        return _Value("inline", one_line)
+    return _Value("pre", _clip(_pretty(v, digits), _MAX_VALUE_CHARS))
+
+
+def _format_pair(expected: Any, got: Any, passed: bool | None) -> tuple[_Value, _Value]:
+    """Expected/got, short by default, but never rounded into looking equal on a failed check."""
+    for digits in (6, 10, 17):
+        pair = _format_value(expected, digits), _format_value(got, digits)
+        if passed is not False or expected == got or pair[0] != pair[1]:
+            return pair
+    return pair
+
+
+def _clip(text: str | None, limit: int = _MAX_OUTPUT_CHARS) -> str:
+    text = text or ""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit} more characters not shown)"
+
+
+def _one_line(text: str, limit: int = _TITLE_MESSAGE_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _sandbox_warning(sandbox: str) -> bool:
+    s = sandbox.lower()
+    return "weak" in s or "none" in s
+
+
+def render_report(result: SubmissionResult) -> str:
+    """Give a TA (or the student) one page that explains every point given or withheld.
+
+    A grader failure is shown as such, loudly, so nobody reads it as a zero; hidden checks are
+    tagged so a TA knows what not to paste back to a student verbatim.
+    """
+    counts: dict[str, int] = {}
+    for t in result.tasks:
+        counts[t.status.value] = counts.get(t.status.value, 0) + 1
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            r=result,
+            status_counts=[(s, counts[s]) for s, _ in STATUS_LEGEND if s in counts],
+            sandbox_warning=_sandbox_warning(result.sandbox),
+            max_output_chars=_MAX_OUTPUT_CHARS,
+            Cause=Cause,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Cell:
+    status: str
+    text: str
+    title: str
+    grader_failed: bool
+
+
+def _cell(task_id: str, task: TaskResult | None) -> _Cell:
+    if task is None:
+        return _Cell("absent", "n/a", f"{task_id}: not in this result", False)
+    if task.grader_failed:
+        text = "grader"
+    elif task.points is not None:
+        text = format_number(task.points)
+    else:
+        text = task.status.value
+    title = f"{task_id}: {task.status.value}"
+    if task.grader_failed:
+        title += " (grader failure, not a zero)"
+    title += f" — {format_number(task.points)} / {format_number(task.max_points)}"
+    if task.message:
+        title += " — " + _one_line(task.message)
+    return _Cell(task.status.value, text, title, task.grader_failed)
+
+
+def _pass_rates(
+    results: list[SubmissionResult], task_ids: list[str]
+) -> list[tuple[str, str]]:
+    # Grader failures are left out of the denominator: they say nothing about the students.
+    rates = []
+    for tid in task_ids:
+        graded = passed = 0
+        for r in results:
+            t = next((t for t in r.tasks if t.id == tid), None)
+            if t is None or t.status not in AUTO_GRADED or t.grader_failed:
+                continue
+            graded += 1
+            passed += t.status is Status.PASS
+        if graded:
+            rates.append(
+                (
+                    f"{100 * passed / graded:.0f}%",
+                    f"{passed} of {graded} auto-graded passed",
+                )
+            )
+        else:
+            rates.append(("—", "not auto-graded (manual/pending) in any submission"))
+    return rates
+
+
+def render_index(
+    results: list[SubmissionResult], task_ids: list[str], task_titles: dict[str, str]
+) -> str:
+    """Let a TA scan the whole class at once and spot weak tasks and grader failures.
+
+    Links are relative (`<id>/report.html`) so the output directory can be moved or zipped.
+    """
+    ordered = sorted(results, key=lambda r: r.submission)
+    rows = []
+    for r in ordered:
+        by_id = {t.id: t for t in r.tasks}
+        rows.append(
+            {
+                "r": r,
+                "href": quote(r.submission, safe="") + "/report.html",
+                "cells": [_cell(tid, by_id.get(tid)) for tid in task_ids],
+            }
+        )
+    max_scores = {r.max_score for r in ordered}
+    return (
+        _env()
+        .get_template("index.html.j2")
+        .render(
+            rows=rows,
+            task_ids=task_ids,
+            task_titles=task_titles,
+            pass_rates=_pass_rates(ordered, task_ids),
+            n_submissions=len(ordered),
+            mean_score=round(statistics.fmean(r.score for r in ordered), 2)
+            if ordered
+            else None,
+            common_max=max_scores.pop() if len(max_scores) == 1 else None,
+            n_grader_errors=sum(1 for r in ordered if r.grader_failures),
+            rubrics=sorted(
+                {
+                    f"{r.rubric} v{r.rubric_version}" if r.rubric_version else r.rubric
+                    for r in ordered
+                }
+            ),
+        )
+    )
+
+
+def write_report(path: Path, result: SubmissionResult) -> None:
+    """Write a report so that a TA refreshing the page never sees a half-written file."""
+    write_text_atomic(path, render_report(result))
+
+
+def write_index(
+    path: Path,
+    results: list[SubmissionResult],
+    task_ids: list[str],
+    task_titles: dict[str, str],
+) -> None:
+    """Write the class overview atomically, for the same reason as `write_report`."""
+    write_text_atomic(path, render_index(results, task_ids, task_titles))
