@@ -1,0 +1,1 @@
+"""HW4 reference solution: the completed TwoLayerNet (not given to students)."""
