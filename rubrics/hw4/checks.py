@@ -1,0 +1,478 @@
+"""HW4 checks (T5–T11): judged in the grader, from raw values the student process returned.
+
+Public checks replay the notebook's toy problem and published values. Hidden checks draw
+inputs from the grading secret (other shapes, other regularisation, large magnitudes) and
+compare with the reference solution run on the same inputs. Each task is observed on its
+own where a check can isolate it (see ../../shared/hw4/TASKS.md):
+- T6 is judged against the loss of the submission's *own* scores, so a broken T5 costs T5;
+- T7's regulariser gradient is read as grads(reg) - grads(0), independent of the forward pass;
+- T8–T10 run `train` with `loss`/`predict` replaced by recorders returning fixed gradients;
+- T11 is judged against the argmax of the submission's *own* `loss(X)` scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.judgement.compare import compare_arrays, summarize, verdict
+from grader.judgement.grading import TaskContext
+from grader.results import CheckResult, Visibility
+
+PUBLIC, HIDDEN = Visibility.PUBLIC, Visibility.HIDDEN
+PARAMS = ("W1", "b1", "W2", "b2")
+
+# The notebook's published values (seed 000, Appendix 1).
+PUBLISHED_SCORES = np.array([
+    [-0.81233741, -1.27654624, -0.70335995],
+    [-0.17129677, -1.18803311, -0.47310444],
+    [-0.51590475, -1.01354314, -0.8504215],
+    [-0.15419291, -0.48629638, -0.52901952],
+    [-0.00618733, -0.12435261, -0.15226949],
+])
+PUBLISHED_LOSS = 1.30378789133
+# The toy training run needs a working loss and predict, and all three of T8–T10.
+TRAINING_DEPENDS = ("T5", "T6", "T7", "T8", "T9", "T10", "T11")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A net's parameters plus a labelled batch: the inputs of every probe."""
+
+    params: dict[str, np.ndarray]
+    X: np.ndarray
+    y: np.ndarray
+
+    @property
+    def shape_label(self) -> str:
+        (n, d), h, c = self.X.shape, self.params["W1"].shape[1], self.params["W2"].shape[1]
+        return f"N={n} D={d} H={h} C={c}"
+
+
+def toy_case() -> Case:
+    """The notebook's toy net and data: np.random.seed(0) then TwoLayerNet(4, 10, 3, std=1e-1); seed(1) data."""
+    init = np.random.RandomState(0)
+    params = {"W1": 1e-1 * init.randn(4, 10), "b1": np.zeros(10), "W2": 1e-1 * init.randn(10, 3), "b2": np.zeros(3)}
+    data = np.random.RandomState(1)
+    return Case(params, 10 * data.randn(5, 4), np.array([0, 1, 2, 2, 1]))
+
+
+def random_case(rng: np.random.Generator, *, n: tuple[int, int] = (3, 40), d: tuple[int, int] = (2, 30),
+                h: tuple[int, int] = (2, 30), c: tuple[int, int] = (2, 12), scale: float = 1.0) -> Case:
+    """Other shapes, non-zero biases (the toy net's are zero) and varied magnitudes."""
+    N, D, H, C = (int(rng.integers(lo, hi + 1)) for lo, hi in (n, d, h, c))
+    std = float(rng.uniform(0.05, 0.5))
+    params = {"W1": std * rng.standard_normal((D, H)), "b1": 0.5 * rng.standard_normal(H),
+              "W2": std * rng.standard_normal((H, C)), "b2": 0.5 * rng.standard_normal(C)}
+    X = scale * float(rng.uniform(1, 10)) * rng.standard_normal((N, D))
+    return Case(params, X, rng.integers(0, C, size=N))
+
+
+def away_from_kinks(case: Case, margin: float = 1e-3) -> bool:
+    """True when no hidden pre-activation is within `margin` of 0, so ±h never crosses a ReLU kink."""
+    pre = case.X @ case.params["W1"] + case.params["b1"]
+    return bool(np.min(np.abs(pre)) > margin)
+
+
+def reference_net(ctx: TaskContext, case: Case) -> Any:
+    params = case.params
+    net = ctx.reference.TwoLayerNet(params["W1"].shape[0], params["W1"].shape[1], params["W2"].shape[1])
+    net.params = {k: v.copy() for k, v in params.items()}
+    return net
+
+
+def softmax_loss(scores: np.ndarray, y: np.ndarray, params: dict[str, np.ndarray], reg: float) -> float:
+    """The T6 definition on given scores: mean cross-entropy + 0.5·reg·(ΣW1² + ΣW2²), computed stably."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    data_loss = -log_probs[np.arange(len(y)), y].mean()
+    return float(data_loss + 0.5 * reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2)))
+
+
+def own_scores(ctx: TaskContext, case: Case) -> np.ndarray | None:
+    """The submission's own scores for a case, or None when its forward pass gave none usable."""
+    outcome = ctx.outcome("scores", **case.params, X=case.X)
+    if not outcome.ok:
+        return None
+    scores = np.asarray(outcome.data.get("scores"), dtype=np.float64)
+    expected_shape = (case.X.shape[0], case.params["W2"].shape[1])
+    if scores.shape != expected_shape or not np.all(np.isfinite(scores)):
+        return None
+    return scores
+
+
+# --- T5 -----------------------------------------------------------------------------------------
+
+
+def forward(ctx: TaskContext) -> Iterator[CheckResult]:
+    toy = toy_case()
+    got = ctx.call("scores", **toy.params, X=toy.X)["scores"]
+    yield compare_arrays("toy scores equal the published 5×3 matrix", PUBLIC, PUBLISHED_SCORES, got,
+                         metric="sum_abs", tol=ctx.params["public_tol"])
+    rng = ctx.rng("forward")
+    for i in range(int(ctx.params["hidden_cases"])):
+        case = random_case(rng)
+        expected = reference_net(ctx, case).loss(case.X)
+        got = ctx.call("scores", **case.params, X=case.X)["scores"]
+        yield compare_arrays(f"hidden case {i + 1} ({case.shape_label}) vs the reference", HIDDEN, expected, got,
+                             rtol=ctx.params["hidden_rtol"], atol=ctx.params["hidden_atol"])
+
+
+# --- T6 -----------------------------------------------------------------------------------------
+
+
+def _loss_check(ctx: TaskContext, name: str, visibility: Visibility, case: Case, reg: float) -> CheckResult:
+    scores = own_scores(ctx, case)
+    basis = "the loss of your own scores"
+    if scores is None:
+        scores = reference_net(ctx, case).loss(case.X)
+        basis = "the reference scores (your loss(X) gave no usable scores)"
+    expected = softmax_loss(scores, case.y, case.params, reg)
+    got = ctx.call("loss", **case.params, X=case.X, y=case.y, reg=reg)["loss"]
+    result = compare_arrays(name, visibility, expected, got, rtol=ctx.params["rtol"], atol=ctx.params["atol"])
+    return CheckResult(result.name, result.visibility, result.passed, result.expected, result.got,
+                       f"judged against {basis}; {result.message}")
+
+
+def loss(ctx: TaskContext) -> Iterator[CheckResult]:
+    toy = toy_case()
+    yield _loss_check(ctx, f"toy loss at reg=0.1 (published {PUBLISHED_LOSS})", PUBLIC, toy, 0.1)
+    rng = ctx.rng("loss")
+    for reg in (0.0, float(rng.uniform(0.01, 0.5)), float(rng.uniform(1.0, 5.0))):
+        case = random_case(rng)
+        yield _loss_check(ctx, f"hidden: reg={reg:.4g}, {case.shape_label}", HIDDEN, case, reg)
+    big = large_magnitude_case(rng)
+    yield _loss_check(ctx, "hidden: large scores (hundreds); the loss must stay finite", HIDDEN, big, 0.01)
+
+
+def large_magnitude_case(rng: np.random.Generator) -> Case:
+    """Scores around 1000 with gaps of a few hundred: exp(scores) overflows, a max-shifted softmax does not."""
+    case = random_case(rng, n=(6, 20), c=(3, 8))
+    scores = np.maximum(0, case.X @ case.params["W1"] + case.params["b1"]) @ case.params["W2"]
+    spread = float(np.max(scores.max(axis=1) - scores.min(axis=1)))
+    params = dict(case.params)
+    factor = 300.0 / max(spread, 1e-6)
+    params["W2"] = case.params["W2"] * factor
+    params["b2"] = 1000.0 + case.params["b2"]
+    return Case(params, case.X, case.y)
+
+
+# --- T7 -----------------------------------------------------------------------------------------
+
+
+def _grads(data: dict[str, np.ndarray]) -> dict[str, np.ndarray | None]:
+    return {k: data.get("grad_" + k) for k in PARAMS}
+
+
+def _missing_grad(name: str, visibility: Visibility, param: str) -> CheckResult:
+    return verdict(name, visibility, False, message=f"loss() returned no gradient for {param}")
+
+
+def _numeric_check(ctx: TaskContext, label: str, visibility: Visibility, case: Case, reg: float,
+                   tol: float) -> Iterator[CheckResult]:
+    h = 1e-5
+    analytic = _grads(ctx.call("loss", **case.params, X=case.X, y=case.y, reg=reg))
+    numeric = ctx.call("loss_numeric", **case.params, X=case.X, y=case.y, reg=reg, h=h)
+    for k in PARAMS:
+        name = f"{label}: {k}"
+        if analytic[k] is None:
+            yield _missing_grad(name, visibility, k)
+            continue
+        num = (numeric["plus_" + k] - numeric["minus_" + k]) / (2 * h)
+        yield compare_arrays(name, visibility, num, analytic[k], metric="rel_error", tol=tol)
+
+
+def backward(ctx: TaskContext) -> Iterator[CheckResult]:
+    toy = toy_case()
+    yield from _numeric_check(ctx, "toy gradient check at reg=0.05 (numeric vs your grads)", PUBLIC, toy, 0.05,
+                              ctx.params["public_tol"])
+    rng = ctx.rng("backward")
+    for i in range(int(ctx.params["hidden_cases"])):
+        case = random_case(rng)
+        expected = reference_net(ctx, case).loss(case.X, case.y, reg=0.0)[1]
+        got = _grads(ctx.call("loss", **case.params, X=case.X, y=case.y, reg=0.0))
+        name = f"hidden case {i + 1} ({case.shape_label}), reg=0: grads vs the reference"
+        yield _grads_check(ctx, name, expected, got)
+    case = random_case(rng)
+    reg = float(rng.uniform(0.1, 2.0))
+    base = _grads(ctx.call("loss", **case.params, X=case.X, y=case.y, reg=0.0))
+    with_reg = _grads(ctx.call("loss", **case.params, X=case.X, y=case.y, reg=reg))
+    if any(v is None for v in (*base.values(), *with_reg.values())):
+        yield verdict(f"hidden: regularisation gradient at reg={reg:.3g}", HIDDEN, False,
+                      message="loss() did not return all four gradients")
+    else:
+        expected = {k: reg * case.params[k] if k.startswith("W") else np.zeros_like(case.params[k]) for k in PARAMS}
+        got = {k: with_reg[k] - base[k] for k in PARAMS}
+        name = f"hidden: regularisation gradient grads(reg={reg:.3g}) - grads(0) = reg·W"
+        yield _grads_check(ctx, name, expected, got)
+    for _ in range(100):
+        small = random_case(rng, n=(3, 8), d=(2, 5), h=(2, 6), c=(2, 4))
+        if away_from_kinks(small):
+            break
+    yield from _numeric_check(ctx, f"hidden gradient check ({small.shape_label}, reg={reg:.3g})", HIDDEN, small,
+                              reg, ctx.params["hidden_numeric_tol"])
+
+
+def _grads_check(ctx: TaskContext, name: str, expected: dict[str, np.ndarray],
+                 got: dict[str, np.ndarray | None]) -> CheckResult:
+    problems = []
+    worst = 0.0
+    for k in PARAMS:
+        g = got.get(k)
+        if g is None:
+            problems.append(f"no gradient for {k}")
+            continue
+        result = compare_arrays(k, HIDDEN, expected[k], g, rtol=ctx.params["hidden_rtol"],
+                                atol=ctx.params["hidden_atol"])
+        if not result.passed:
+            problems.append(f"{k}: {result.message}")
+        elif np.asarray(g).shape == np.asarray(expected[k]).shape:
+            worst = max(worst, float(np.max(np.abs(np.asarray(g, dtype=float) - expected[k]), initial=0.0)))
+    return verdict(name, HIDDEN, not problems,
+                   expected={k: summarize(v) for k, v in expected.items()},
+                   got={k: summarize(v) for k, v in got.items()},
+                   message="; ".join(problems) if problems else f"max |difference| {worst:.3g}")
+
+
+# --- T8–T10: train() observed with recorders ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainRun:
+    case: Case
+    grads: dict[str, np.ndarray]
+    learning_rate: float
+    decay: float
+    num_iters: int
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class Observed:
+    calls: int
+    batches: list[tuple[np.ndarray, np.ndarray]]
+    snapshots: list[dict[str, np.ndarray]]  # params at each loss call, then the final params
+
+
+def _toy_run(decay: float, num_iters: int) -> TrainRun:
+    toy = toy_case()
+    g = np.random.RandomState(2)
+    grads = {k: g.randn(*v.shape) for k, v in toy.params.items()}
+    return TrainRun(toy, grads, 0.1, decay, num_iters, 200)
+
+
+def _hidden_run(rng: np.random.Generator, *, n: int, batch_size: int, decay: float, num_iters: int) -> TrainRun:
+    case = random_case(rng, n=(n, n), d=(3, 6), h=(3, 8), c=(2, 5))
+    X = case.X + np.arange(n)[:, None] * 1e-3  # every row distinct, so a batch row names its source row
+    grads = {k: rng.standard_normal(v.shape) for k, v in case.params.items()}
+    return TrainRun(Case(case.params, X, case.y), grads, float(rng.uniform(0.01, 0.5)), decay, num_iters, batch_size)
+
+
+def observe(ctx: TaskContext, run: TrainRun) -> Observed:
+    case = run.case
+    data = ctx.call("train_observed", **case.params, X=case.X, y=case.y, X_val=case.X[:3], y_val=case.y[:3],
+                    **{"G_" + k: v for k, v in run.grads.items()},
+                    learning_rate=run.learning_rate, learning_rate_decay=run.decay, reg=0.0,
+                    num_iters=run.num_iters, batch_size=run.batch_size)
+    calls = int(data["calls"])
+    kept = min(calls, 64)
+    batches = [(data[f"xb{i}"], data[f"yb{i}"]) for i in range(kept)]
+    snaps = [{k: data[f"p{i}_{k}"] for k in PARAMS} for i in range(kept)]
+    snaps.append({k: data["final_" + k] for k in PARAMS})
+    return Observed(calls, batches, snaps)
+
+
+def reference_schedule(ctx: TaskContext, run: TrainRun) -> np.ndarray:
+    """The learning rate of each step when the reference `train` runs with the same recorders."""
+    net = reference_net(ctx, run.case)
+    steps: list[float] = []
+    state = {"prev": None}
+
+    def stub_loss(X: Any, y: Any = None, reg: float = 0.0) -> Any:
+        if y is None:
+            return np.zeros((len(X), run.case.params["W2"].shape[1]))
+        if state["prev"] is not None:
+            steps.append(float((state["prev"] - net.params["W1"]).ravel()[0] / run.grads["W1"].ravel()[0]))
+        state["prev"] = net.params["W1"].copy()
+        return 1.0, {k: v.copy() for k, v in run.grads.items()}
+
+    net.loss = stub_loss
+    net.predict = lambda X: np.zeros(len(X), dtype=np.int64)
+    net.train(run.case.X, run.case.y, run.case.X[:3], run.case.y[:3], learning_rate=run.learning_rate,
+              learning_rate_decay=run.decay, reg=0.0, num_iters=run.num_iters, batch_size=run.batch_size)
+    steps.append(float((state["prev"] - net.params["W1"]).ravel()[0] / run.grads["W1"].ravel()[0]))
+    return np.array(steps)
+
+
+def _calls_problem(obs: Observed, run: TrainRun) -> str | None:
+    if obs.calls != run.num_iters:
+        return f"train() called loss with labels {obs.calls} times; expected once per iteration ({run.num_iters})"
+    return None
+
+
+def toy_training(ctx: TaskContext) -> CheckResult:
+    """The notebook's own check: toy training ends below 0.05. It counts only when the tasks it relies on pass."""
+    toy = toy_case()
+    name = "toy training (lr 0.1, reg 5e-6, 100 iterations) ends with loss < 0.05"
+    outcome = ctx.outcome("train_toy", X=toy.X, y=toy.y)
+    if not outcome.ok:
+        detail = outcome.error.get("message") if outcome.error else outcome.detail
+        return verdict(name, PUBLIC, False, expected="< 0.05", got=outcome.status,
+                       message=f"the toy training did not finish: {detail}", depends_on=TRAINING_DEPENDS)
+    history = np.asarray(outcome.data["loss_history"], dtype=np.float64).ravel()
+    final = float(history[-1]) if history.size else float("nan")
+    ok = history.size == 100 and np.isfinite(final) and final < ctx.params["toy_final_loss"]
+    return verdict(name, PUBLIC, ok, expected=f"< {ctx.params['toy_final_loss']} (reference 0.01714364353292381)",
+                   got=final, message=f"{history.size} losses recorded", depends_on=TRAINING_DEPENDS)
+
+
+def _batch_checks(name: str, visibility: Visibility, run: TrainRun, obs: Observed) -> CheckResult:
+    X, y, B = run.case.X, run.case.y, run.batch_size
+    problem = _calls_problem(obs, run)
+    rows = {X[i].tobytes(): i for i in range(len(X))}
+    picked: list[list[int]] = []
+    for it, (xb, yb) in enumerate(obs.batches):
+        if problem:
+            break
+        if xb.shape != (B, X.shape[1]):
+            problem = f"iteration {it}: X_batch has shape {xb.shape}, expected ({B}, {X.shape[1]})"
+        elif yb.shape != (B,):
+            problem = f"iteration {it}: y_batch has shape {yb.shape}, expected ({B},)"
+        else:
+            idx = [rows.get(np.asarray(row, dtype=np.float64).tobytes(), -1) for row in xb]
+            if -1 in idx:
+                problem = f"iteration {it}: X_batch holds rows that are not rows of X"
+            elif not np.array_equal(yb, y[idx]):
+                problem = f"iteration {it}: y_batch does not hold the labels of the rows in X_batch"
+            picked.append(idx)
+    if not problem and len(X) > B:
+        if all(p == picked[0] for p in picked):
+            problem = "every iteration used the same rows; the minibatch must be sampled at random"
+        elif picked and picked[0] == list(range(B)):
+            problem = "the first minibatch is rows 0..batch_size-1 in order; it must be sampled at random"
+        elif max(max(p) for p in picked) < B:
+            problem = "all minibatches come from the first batch_size rows of X"
+    return verdict(name, visibility, problem is None,
+                   expected=f"{run.num_iters} random batches of {B} rows with their labels",
+                   got=f"{obs.calls} calls", message=problem or "every batch is rows of X with their own labels")
+
+
+def minibatch(ctx: TaskContext) -> Iterator[CheckResult]:
+    run = _toy_run(decay=0.95, num_iters=10)
+    yield _batch_checks("toy data, batch_size=200 > N=5: rows of X sampled with their labels", PUBLIC, run,
+                        observe(ctx, run))
+    rng = ctx.rng("minibatch")
+    for n, b in ((int(rng.integers(60, 90)), int(rng.integers(7, 15))), (int(rng.integers(20, 30)), 20)):
+        run = _hidden_run(rng, n=n, batch_size=b, decay=1.0, num_iters=12)
+        yield _batch_checks(f"hidden: N={n}, batch_size={b}, 12 iterations", HIDDEN, run, observe(ctx, run))
+    yield toy_training(ctx)
+
+
+def _steps(obs: Observed, run: TrainRun) -> list[dict[str, np.ndarray]]:
+    snaps = obs.snapshots
+    return [{k: snaps[i + 1][k] - snaps[i][k] for k in PARAMS} for i in range(len(snaps) - 1)]
+
+
+def _sgd_check(name: str, visibility: Visibility, run: TrainRun, obs: Observed, rtol: float) -> CheckResult:
+    problem = _calls_problem(obs, run)
+    steps = _steps(obs, run) if not problem else []
+    if not problem:
+        first = steps[0]
+        for k in PARAMS:
+            expected = -run.learning_rate * run.grads[k]
+            if first[k].shape != expected.shape:
+                problem = f"{k} changed shape to {first[k].shape}"
+            elif not np.allclose(first[k], expected, rtol=rtol, atol=1e-12):
+                moved = ("did not move" if np.allclose(first[k], 0)
+                         else "moved by something other than -learning_rate·grad")
+                problem = f"first step: {k} {moved}"
+            if problem:
+                break
+    if not problem:
+        for it, step in enumerate(steps[1:], start=1):
+            scale = -float(np.vdot(step["W1"], run.grads["W1"]) / np.vdot(run.grads["W1"], run.grads["W1"]))
+            for k in PARAMS:
+                if not np.allclose(step[k], -scale * run.grads[k], rtol=rtol, atol=1e-12):
+                    problem = f"step {it}: {k} did not move by -learning_rate·grad with the same learning rate as W1"
+                    break
+            if problem:
+                break
+    return verdict(name, visibility, problem is None, expected="every param -= learning_rate * grad",
+                   got=f"{len(steps)} steps observed", message=problem or "all four parameters follow the SGD rule")
+
+
+def sgd(ctx: TaskContext) -> Iterator[CheckResult]:
+    run = _toy_run(decay=1.0, num_iters=5)
+    yield _sgd_check("toy net: each step moves every param by -learning_rate·grad", PUBLIC, run, observe(ctx, run),
+                     ctx.params["rtol"])
+    rng = ctx.rng("sgd")
+    run = _hidden_run(rng, n=int(rng.integers(30, 60)), batch_size=int(rng.integers(5, 12)),
+                      decay=float(rng.uniform(0.5, 0.9)), num_iters=8)
+    yield _sgd_check(f"hidden: lr={run.learning_rate:.4g}, stubbed gradients, 8 steps", HIDDEN, run,
+                     observe(ctx, run), ctx.params["rtol"])
+    yield toy_training(ctx)
+
+
+def _decay_check(ctx: TaskContext, name: str, visibility: Visibility, run: TrainRun) -> CheckResult:
+    obs = observe(ctx, run)
+    expected = reference_schedule(ctx, run)
+    ratio_expected = expected / expected[0]
+    problem = _calls_problem(obs, run)
+    if problem:
+        return verdict(name, visibility, False, expected=summarize(ratio_expected), message=problem)
+    steps = _steps(obs, run)
+    g = run.grads["W1"]
+    rates = np.array([-float(np.vdot(s["W1"], g) / np.vdot(g, g)) for s in steps])
+    if rates.size == 0 or rates[0] == 0 or not np.all(np.isfinite(rates)):
+        return verdict(name, visibility, False, expected=summarize(ratio_expected), got=summarize(rates),
+                       message="W1 did not move, so the learning rate cannot be observed (see T9)")
+    ratios = rates / rates[0]
+    result = compare_arrays(name, visibility, ratio_expected, ratios, rtol=ctx.params["rtol"], atol=1e-12)
+    return CheckResult(result.name, result.visibility, result.passed, result.expected, result.got,
+                       "learning rate of each step relative to the first; " + result.message)
+
+
+def lr_decay(ctx: TaskContext) -> Iterator[CheckResult]:
+    yield _decay_check(ctx, "toy data (1 iteration per epoch), decay 0.5: rate of each step / first", PUBLIC,
+                       _toy_run(decay=0.5, num_iters=6))
+    rng = ctx.rng("lr_decay")
+    for n, b in ((40, 10), (45, 10)):
+        decay = float(rng.uniform(0.3, 0.9))
+        run = _hidden_run(rng, n=n, batch_size=b, decay=decay, num_iters=14)
+        yield _decay_check(ctx, f"hidden: N={n}, batch_size={b}, decay={decay:.3g}, 14 iterations", HIDDEN, run)
+    yield toy_training(ctx)
+
+
+# --- T11 ----------------------------------------------------------------------------------------
+
+
+def _predict_check(ctx: TaskContext, name: str, visibility: Visibility, case: Case) -> CheckResult:
+    pred = ctx.call("predict", **case.params, X=case.X)["pred"]
+    scores = own_scores(ctx, case)
+    basis = "argmax of your own loss(X) scores"
+    if scores is None:
+        scores = reference_net(ctx, case).loss(case.X)
+        basis = "argmax of the reference scores (your loss(X) gave no usable scores)"
+    expected = np.argmax(scores, axis=1)
+    N = case.X.shape[0]
+    if pred.shape != (N,):
+        return verdict(name, visibility, False, expected=expected, got=pred,
+                       message=f"expected shape ({N},), got {pred.shape}")
+    if pred.dtype.kind not in "iu":
+        return verdict(name, visibility, False, expected=expected, got=pred,
+                       message=f"expected integer labels, got dtype {pred.dtype}")
+    wrong = int(np.count_nonzero(pred != expected))
+    return verdict(name, visibility, wrong == 0, expected=expected, got=pred,
+                   message=f"judged against the {basis}; "
+                   + (f"{wrong} of {N} labels differ" if wrong else "all labels match"))
+
+
+def predict(ctx: TaskContext) -> Iterator[CheckResult]:
+    yield _predict_check(ctx, "toy data: predict(X) = argmax of the scores", PUBLIC, toy_case())
+    rng = ctx.rng("predict")
+    for i in range(int(ctx.params["hidden_cases"])):
+        case = random_case(rng, n=(10, 60))
+        yield _predict_check(ctx, f"hidden case {i + 1} ({case.shape_label})", HIDDEN, case)
