@@ -66,6 +66,15 @@ def parse(text: str) -> AnswersDoc:
     return AnswersDoc(sections)
 
 
+def without_template(text: str, template: str) -> str:
+    """Drop the lines a student kept verbatim from the handed-out template (instructions, blanks).
+
+    Section headings stay, so an untouched template reads as sections with nothing written.
+    """
+    handed_out = {line.strip() for line in template.splitlines() if line.strip() and not _SECTION.match(line)}
+    return "\n".join(line for line in text.splitlines() if line.strip() not in handed_out)
+
+
 class NumberError(ValueError):
     pass
 

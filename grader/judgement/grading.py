@@ -302,7 +302,11 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: P
     doc = None
     answers_path = workspace.find(answers_file)
     if answers_path is not None:
-        doc = answers_mod.parse(answers_path.read_text(encoding="utf-8", errors="replace"))
+        template = ""
+        if rubric.answers_template is not None and rubric.answers_template.is_file():
+            template = rubric.answers_template.read_text(encoding="utf-8")
+        text = answers_path.read_text(encoding="utf-8", errors="replace")
+        doc = answers_mod.parse(answers_mod.without_template(text, template))
     hidden = HiddenInputs(secret, rubric.id, sub_id)
     needs_module = any(t.grader == "checks" and "module" in t.needs for t in rubric.tasks)
     session = None

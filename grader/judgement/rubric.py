@@ -68,6 +68,7 @@ class Rubric:
     preload: tuple[str, ...] = ("numpy",)
     checks_path: Path | None = None
     reference_path: Path | None = None
+    answers_template: Path | None = None
     fingerprint: str = ""
     _checks: ModuleType | None = None
     _reference: ModuleType | None = None
@@ -182,6 +183,7 @@ def load(name_or_path: str) -> Rubric:
     if len(set(ids)) != len(ids):
         raise RubricError(f"{path}: duplicate task ids")
     checks = data.get("checks", {}).get("module")
+    template = data.get("answers", {}).get("template")
     reference = data.get("reference", {}).get("module")
     digest = hashlib.sha256(raw)
     for extra in (checks, module.get("probes"), reference):
@@ -195,5 +197,6 @@ def load(name_or_path: str) -> Rubric:
         preload=tuple(module.get("preload", ("numpy",))),
         checks_path=(here / checks).resolve() if checks else None,
         reference_path=(here / reference).resolve() if reference else None,
+        answers_template=(here / template).resolve() if template else None,
         fingerprint=digest.hexdigest()[:16],
     )
