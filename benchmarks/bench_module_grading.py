@@ -1,0 +1,84 @@
+"""How long grading one module-only HW4 submission (T1–T11) takes, next to `python -c "import numpy"`.
+
+Run: python benchmarks/bench_module_grading.py [--runs 7] [--batch 8]
+Prints a Markdown table for the README. Wall-clock figures on a shared machine vary; the
+median of several runs is reported, and the import-numpy baseline is measured in the same run
+so the two can be compared on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.judgement import rubric as rubric_mod  # noqa: E402
+from grader.judgement.grading import grade_submission  # noqa: E402
+from grader.pipeline import grade_batch  # noqa: E402
+
+
+def median_time(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def module_only_submission(into: Path) -> Path:
+    sub = into / "module-only"
+    (sub / "cattern").mkdir(parents=True)
+    shutil.copy(ROOT / "reference/hw4/solution/cattern/neural_net.py", sub / "cattern/neural_net.py")
+    shutil.copy(ROOT / "reference/hw4/solution/answers.md", sub / "answers.md")
+    return sub
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--batch", type=int, default=8, help="copies graded in the batch throughput runs")
+    args = parser.parse_args()
+
+    rubric = rubric_mod.load("hw4")
+    rubric.load_judges()
+    secret = b"benchmark-secret-0123456789abcdef"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        sub = module_only_submission(tmp_path)
+        result = grade_submission(sub, rubric, secret)  # warm the file cache once
+        assert result.score == 10, [(t.id, t.status) for t in result.tasks]
+
+        numpy_s = median_time(lambda: subprocess.run([sys.executable, "-c", "import numpy"], check=True), args.runs)
+        one_s = median_time(lambda: grade_submission(sub, rubric, secret), args.runs)
+
+        batch_dir = tmp_path / "batch"
+        batch_dir.mkdir()
+        for i in range(args.batch):
+            shutil.copytree(sub, batch_dir / f"student{i:03d}")
+        per_sub = {}
+        for workers in (1, 2):
+            out = tmp_path / f"out{workers}"
+            start = time.perf_counter()
+            grade_batch(batch_dir, out, rubric, workers=workers, force=True, secret_file=tmp_path / "secret")
+            per_sub[workers] = (time.perf_counter() - start) / args.batch
+
+    print(f"| measurement (median of {args.runs} runs, {sys.platform}, python {sys.version.split()[0]}) | seconds |")
+    print("|---|---|")
+    print(f"| `python -c \"import numpy\"` | {numpy_s:.3f} |")
+    print(f"| grade one module-only submission (T1–T11, all checks) | {one_s:.3f} |")
+    print(f"| ratio grading / import numpy | {one_s / numpy_s:.1f}× |")
+    for workers, seconds in per_sub.items():
+        print(f"| batch of {args.batch}, {workers} worker(s): wall time per submission | {seconds:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
