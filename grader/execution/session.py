@@ -146,22 +146,41 @@ class ModuleSession:
         proc.wait()
 
     def close(self) -> None:
-        """Ask the fork server to exit, then make sure its whole process group is gone."""
-        if self._proc is not None and self._proc.stdin is not None:
-            try:
-                self._proc.stdin.close()
-                self._proc.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+        """End the fork server and its whole process group: it holds nothing worth a clean exit."""
         self._kill()
 
     def call(self, probe: str, limits: Limits, kwargs: dict[str, Any] | None = None,
              arrays: dict[str, Any] | None = None) -> ProbeOutcome:
         """Run `probe_<probe>` in a fresh child of the fork server and return what it claims."""
+        return self._request({"probe": probe, "kwargs": kwargs or {}, "limits": limits.to_json()}, arrays, limits)
+
+    def call_batch(self, calls: list[tuple[str, dict[str, Any], dict[str, Any]]],
+                   limits: Limits) -> list[ProbeOutcome] | None:
+        """Run several probe calls in one child, one after the other: one fork instead of many.
+
+        Each call's exception is its own outcome. If the child as a whole times out or crashes,
+        nothing can be attributed to a single call, so None is returned and the caller falls
+        back to separate calls.
+        """
+        request = {"batch": [{"probe": p, "kwargs": kw} for p, kw, _ in calls], "limits": limits.to_json()}
+        arrays = {f"{i}/{name}": value for i, (_, _, arr) in enumerate(calls) for name, value in arr.items()}
+        whole = self._request(request, arrays, limits)
+        parts = whole.data.pop("__batch__", None)  # set by _request from the header
+        if not whole.ok or not isinstance(parts, list) or len(parts) != len(calls):
+            return None
+        outcomes = []
+        for i, part in enumerate(parts):
+            prefix = f"{i}/"
+            data = {k[len(prefix):]: v for k, v in whole.data.items() if k.startswith(prefix)}
+            error = part.get("error") if isinstance(part, dict) and isinstance(part.get("error"), dict) else None
+            status = str(part.get("status", "crashed")) if isinstance(part, dict) else "crashed"
+            outcomes.append(ProbeOutcome(status, data, error, whole.output, "", whole.duration / len(calls)))
+        return outcomes
+
+    def _request(self, request: dict[str, Any], arrays: dict[str, Any] | None, limits: Limits) -> ProbeOutcome:
         if self._proc is None:
             self._start()
         assert self._proc is not None and self._proc.stdin is not None and self._reader is not None
-        request = {"probe": probe, "kwargs": kwargs or {}, "limits": limits.to_json()}
         started = time.monotonic()
         try:
             wire.write_frame(self._proc.stdin.fileno(), request, arrays)
@@ -174,6 +193,8 @@ class ModuleSession:
             self._kill()
             return ProbeOutcome("crashed", detail=f"the student process died during the call ({exc})",
                                 duration=time.monotonic() - started)
+        if "batch" in request:
+            data["__batch__"] = header.get("batch")  # type: ignore[assignment]
         return ProbeOutcome(
             status=str(header.get("status", "crashed")),
             data=data,

@@ -80,6 +80,28 @@ def _import_student(student: Student, state: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _run_one(probe_name: str, kwargs: dict[str, Any], arrays: dict[str, Any], student: Student,
+             state: dict[str, Any], request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One probe call; the student's exception (or unsendable return value) becomes data."""
+    try:
+        if probe_name == IMPORT_PROBE:
+            result = _import_student(student, state)
+        else:
+            probe = getattr(state["probes"], "probe_" + probe_name)
+            result = probe(student, **kwargs, **arrays)
+        payload = result or {}
+        wire.encode({}, payload)  # refuse non-numeric data here, per call, rather than losing the frame
+        return {"status": "ok"}, payload
+    except wire.WireError as exc:
+        return {"status": "error", "error": {"type": "WrongReturnType", "message": str(exc), "traceback": [],
+                                             "kind": "contract"}}, {}
+    except BaseException as exc:  # noqa: BLE001 - the student's failure is data, not a crash
+        error = _describe(exc, state["root"])
+        if isinstance(exc, MemoryError):
+            error["message"] = f"out of memory (limit {request['limits']['memory_mb']} MB)"
+        return {"status": "error", "error": error}, {}
+
+
 def _child(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any], result_w: int, out_w: int) -> None:
     """Runs in the forked child; never returns."""
     try:
@@ -99,22 +121,20 @@ def _child(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any
         os._exit(70)
 
     root = state["root"]
-    try:
-        os.chdir(root)
-        sys.path.insert(0, root)
-        student = Student(state["module"], state["class_name"])
-        if request["probe"] == IMPORT_PROBE:
-            result = _import_student(student, state)
-        else:
-            probe = getattr(state["probes"], "probe_" + request["probe"])
-            result = probe(student, **request.get("kwargs", {}), **arrays)
-        header: dict[str, Any] = {"status": "ok"}
-        payload = result or {}
-    except BaseException as exc:  # noqa: BLE001 - the student's failure is data, not a crash
-        error = _describe(exc, root)
-        if isinstance(exc, MemoryError):
-            error["message"] = f"out of memory (limit {request['limits']['memory_mb']} MB)"
-        header, payload = {"status": "error", "error": error}, {}
+    os.chdir(root)
+    sys.path.insert(0, root)
+    student = Student(state["module"], state["class_name"])
+    if "batch" in request:
+        header: dict[str, Any] = {"status": "ok", "batch": []}
+        payload: dict[str, Any] = {}
+        for i, call in enumerate(request["batch"]):
+            prefix = f"{i}/"
+            mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            sub_header, sub_payload = _run_one(call["probe"], call.get("kwargs", {}), mine, student, state, request)
+            header["batch"].append(sub_header)
+            payload.update({prefix + k: v for k, v in sub_payload.items()})
+    else:
+        header, payload = _run_one(request["probe"], request.get("kwargs", {}), arrays, student, state, request)
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -122,9 +142,6 @@ def _child(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any
         pass
     try:
         wire.write_frame(RESULT_FD, header, payload)
-    except wire.WireError as exc:
-        wire.write_frame(RESULT_FD, {"status": "error", "error": {"type": "WrongReturnType", "message": str(exc),
-                                                                   "traceback": [], "kind": "contract"}})
     except BaseException:  # noqa: BLE001
         os._exit(71)
     os._exit(0)

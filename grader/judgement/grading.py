@@ -59,13 +59,30 @@ class ProbeRunner:
         self.session = session
         self._cache: dict[str, ProbeOutcome] = {}
 
-    def run(self, probe: str, inputs: dict[str, Any], limits: Limits) -> ProbeOutcome:
+    @staticmethod
+    def _split(probe: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
         arrays = {k: np.asarray(v) for k, v in inputs.items() if isinstance(v, np.ndarray)}
         kwargs = {k: v for k, v in inputs.items() if k not in arrays}
-        key = _digest(probe, kwargs, arrays)
+        return _digest(probe, kwargs, arrays), kwargs, arrays
+
+    def run(self, probe: str, inputs: dict[str, Any], limits: Limits) -> ProbeOutcome:
+        key, kwargs, arrays = self._split(probe, inputs)
         if key not in self._cache:
             self._cache[key] = self.session.call(probe, limits, kwargs, arrays)
         return self._cache[key]
+
+    def prefetch(self, calls: list[tuple[str, dict[str, Any]]], limits: Limits) -> None:
+        """Run calls not yet cached in one child; if that child fails as a whole, leave them uncached."""
+        todo = {}
+        for probe, inputs in calls:
+            key, kwargs, arrays = self._split(probe, inputs)
+            if key not in self._cache:
+                todo[key] = (probe, kwargs, arrays)
+        if len(todo) < 2:
+            return
+        outcomes = self.session.call_batch(list(todo.values()), limits)
+        if outcomes is not None:
+            self._cache.update(zip(todo, outcomes, strict=True))
 
 
 class TaskContext:
@@ -90,14 +107,29 @@ class TaskContext:
         """A generator for hidden inputs, reproducible for this submission and secret."""
         return self._hidden.rng(self.task.id, label)
 
+    def _limits(self) -> Limits | None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        return replace(self.task.limits, time_s=max(0.5, min(self.task.limits.time_s, remaining)))
+
+    def prefetch(self, calls: list[tuple[str, dict[str, Any]]]) -> None:
+        """Announce the probe calls a check is about to make, so they run in one process.
+
+        Purely an optimisation: results are cached and `call` returns them; a batch that hangs
+        or crashes is simply run again call by call, so each failure is still attributed.
+        """
+        limits = self._limits()
+        if self._runner is not None and limits is not None:
+            self._runner.prefetch(calls, limits)
+
     def outcome(self, probe: str, **inputs: Any) -> ProbeOutcome:
         """Run a probe and return its outcome whatever happened (for checks with fallbacks)."""
         if self._runner is None:
             raise RuntimeError(f"task {self.task.id} calls probes but the rubric has no [module]")
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
+        limits = self._limits()
+        if limits is None:
             return ProbeOutcome("timeout", detail=f"the task used its whole time budget of {self.task.limits.time_s} s")
-        limits = replace(self.task.limits, time_s=max(0.5, min(self.task.limits.time_s, remaining)))
         result = self._runner.run(probe, inputs, limits)
         if result.output and result.output not in self.outputs:
             self.outputs.append(result.output)

@@ -35,6 +35,7 @@ PUBLISHED_SCORES = np.array([
 ])
 PUBLISHED_LOSS = 1.30378789133
 # The toy training run needs a working loss and predict, and all three of T8–T10.
+NUMERIC_H = 1e-5  # the notebook's eval_numerical_gradient step
 TRAINING_DEPENDS = ("T5", "T6", "T7", "T8", "T9", "T10", "T11")
 
 
@@ -107,14 +108,19 @@ def own_scores(ctx: TaskContext, case: Case) -> np.ndarray | None:
 # --- T5 -----------------------------------------------------------------------------------------
 
 
+def _scores_call(case: Case) -> tuple[str, dict[str, Any]]:
+    return "scores", {**case.params, "X": case.X}
+
+
 def forward(ctx: TaskContext) -> Iterator[CheckResult]:
     toy = toy_case()
+    rng = ctx.rng("forward")
+    cases = [random_case(rng) for _ in range(int(ctx.params["hidden_cases"]))]
+    ctx.prefetch([_scores_call(c) for c in (toy, *cases)])
     got = ctx.call("scores", **toy.params, X=toy.X)["scores"]
     yield compare_arrays("toy scores equal the published 5×3 matrix", PUBLIC, PUBLISHED_SCORES, got,
                          metric="sum_abs", tol=ctx.params["public_tol"])
-    rng = ctx.rng("forward")
-    for i in range(int(ctx.params["hidden_cases"])):
-        case = random_case(rng)
+    for i, case in enumerate(cases):
         expected = reference_net(ctx, case).loss(case.X)
         got = ctx.call("scores", **case.params, X=case.X)["scores"]
         yield compare_arrays(f"hidden case {i + 1} ({case.shape_label}) vs the reference", HIDDEN, expected, got,
@@ -137,14 +143,21 @@ def _loss_check(ctx: TaskContext, name: str, visibility: Visibility, case: Case,
                        f"judged against {basis}; {result.message}")
 
 
+def _loss_call(case: Case, reg: float) -> tuple[str, dict[str, Any]]:
+    return "loss", {**case.params, "X": case.X, "y": case.y, "reg": reg}
+
+
 def loss(ctx: TaskContext) -> Iterator[CheckResult]:
     toy = toy_case()
-    yield _loss_check(ctx, f"toy loss at reg=0.1 (published {PUBLISHED_LOSS})", PUBLIC, toy, 0.1)
     rng = ctx.rng("loss")
-    for reg in (0.0, float(rng.uniform(0.01, 0.5)), float(rng.uniform(1.0, 5.0))):
-        case = random_case(rng)
-        yield _loss_check(ctx, f"hidden: reg={reg:.4g}, {case.shape_label}", HIDDEN, case, reg)
+    regs = (0.0, float(rng.uniform(0.01, 0.5)), float(rng.uniform(1.0, 5.0)))
+    cases = [random_case(rng) for _ in regs]
     big = large_magnitude_case(rng)
+    plan = [(toy, 0.1), *zip(cases, regs, strict=True), (big, 0.01)]
+    ctx.prefetch([call for case, reg in plan for call in (_scores_call(case), _loss_call(case, reg))])
+    yield _loss_check(ctx, f"toy loss at reg=0.1 (published {PUBLISHED_LOSS})", PUBLIC, toy, 0.1)
+    for case, reg in zip(cases, regs, strict=True):
+        yield _loss_check(ctx, f"hidden: reg={reg:.4g}, {case.shape_label}", HIDDEN, case, reg)
     yield _loss_check(ctx, "hidden: large scores (hundreds); the loss must stay finite", HIDDEN, big, 0.01)
 
 
@@ -173,7 +186,7 @@ def _missing_grad(name: str, visibility: Visibility, param: str) -> CheckResult:
 
 def _numeric_check(ctx: TaskContext, label: str, visibility: Visibility, case: Case, reg: float,
                    tol: float) -> Iterator[CheckResult]:
-    h = 1e-5
+    h = NUMERIC_H
     analytic = _grads(ctx.call("loss", **case.params, X=case.X, y=case.y, reg=reg))
     numeric = ctx.call("loss_numeric", **case.params, X=case.X, y=case.y, reg=reg, h=h)
     for k in PARAMS:
@@ -185,19 +198,31 @@ def _numeric_check(ctx: TaskContext, label: str, visibility: Visibility, case: C
         yield compare_arrays(name, visibility, num, analytic[k], metric="rel_error", tol=tol)
 
 
+def _numeric_call(case: Case, reg: float) -> tuple[str, dict[str, Any]]:
+    return "loss_numeric", {**case.params, "X": case.X, "y": case.y, "reg": reg, "h": NUMERIC_H}
+
+
 def backward(ctx: TaskContext) -> Iterator[CheckResult]:
     toy = toy_case()
+    rng = ctx.rng("backward")
+    cases = [random_case(rng) for _ in range(int(ctx.params["hidden_cases"]))]
+    reg_case = random_case(rng)
+    reg = float(rng.uniform(0.1, 2.0))
+    for _ in range(100):
+        small = random_case(rng, n=(3, 8), d=(2, 5), h=(2, 6), c=(2, 4))
+        if away_from_kinks(small):
+            break
+    ctx.prefetch([_loss_call(toy, 0.05), _numeric_call(toy, 0.05), *(_loss_call(c, 0.0) for c in cases),
+                  _loss_call(reg_case, 0.0), _loss_call(reg_case, reg), _loss_call(small, reg),
+                  _numeric_call(small, reg)])
     yield from _numeric_check(ctx, "toy gradient check at reg=0.05 (numeric vs your grads)", PUBLIC, toy, 0.05,
                               ctx.params["public_tol"])
-    rng = ctx.rng("backward")
-    for i in range(int(ctx.params["hidden_cases"])):
-        case = random_case(rng)
+    for i, case in enumerate(cases):
         expected = reference_net(ctx, case).loss(case.X, case.y, reg=0.0)[1]
         got = _grads(ctx.call("loss", **case.params, X=case.X, y=case.y, reg=0.0))
         name = f"hidden case {i + 1} ({case.shape_label}), reg=0: grads vs the reference"
         yield _grads_check(ctx, name, expected, got)
-    case = random_case(rng)
-    reg = float(rng.uniform(0.1, 2.0))
+    case = reg_case
     base = _grads(ctx.call("loss", **case.params, X=case.X, y=case.y, reg=0.0))
     with_reg = _grads(ctx.call("loss", **case.params, X=case.X, y=case.y, reg=reg))
     if any(v is None for v in (*base.values(), *with_reg.values())):
@@ -208,10 +233,6 @@ def backward(ctx: TaskContext) -> Iterator[CheckResult]:
         got = {k: with_reg[k] - base[k] for k in PARAMS}
         name = f"hidden: regularisation gradient grads(reg={reg:.3g}) - grads(0) = reg·W"
         yield _grads_check(ctx, name, expected, got)
-    for _ in range(100):
-        small = random_case(rng, n=(3, 8), d=(2, 5), h=(2, 6), c=(2, 4))
-        if away_from_kinks(small):
-            break
     yield from _numeric_check(ctx, f"hidden gradient check ({small.shape_label}, reg={reg:.3g})", HIDDEN, small,
                               reg, ctx.params["hidden_numeric_tol"])
 
@@ -271,12 +292,22 @@ def _hidden_run(rng: np.random.Generator, *, n: int, batch_size: int, decay: flo
     return TrainRun(Case(case.params, X, case.y), grads, float(rng.uniform(0.01, 0.5)), decay, num_iters, batch_size)
 
 
-def observe(ctx: TaskContext, run: TrainRun) -> Observed:
+def _observe_call(run: TrainRun) -> tuple[str, dict[str, Any]]:
     case = run.case
-    data = ctx.call("train_observed", **case.params, X=case.X, y=case.y, X_val=case.X[:3], y_val=case.y[:3],
-                    **{"G_" + k: v for k, v in run.grads.items()},
-                    learning_rate=run.learning_rate, learning_rate_decay=run.decay, reg=0.0,
-                    num_iters=run.num_iters, batch_size=run.batch_size)
+    return "train_observed", {**case.params, "X": case.X, "y": case.y, "X_val": case.X[:3], "y_val": case.y[:3],
+                              **{"G_" + k: v for k, v in run.grads.items()},
+                              "learning_rate": run.learning_rate, "learning_rate_decay": run.decay, "reg": 0.0,
+                              "num_iters": run.num_iters, "batch_size": run.batch_size}
+
+
+def _toy_training_call() -> tuple[str, dict[str, Any]]:
+    toy = toy_case()
+    return "train_toy", {"X": toy.X, "y": toy.y}
+
+
+def observe(ctx: TaskContext, run: TrainRun) -> Observed:
+    probe, inputs = _observe_call(run)
+    data = ctx.call(probe, **inputs)
     calls = int(data["calls"])
     kept = min(calls, 64)
     batches = [(data[f"xb{i}"], data[f"yb{i}"]) for i in range(kept)]
@@ -315,9 +346,9 @@ def _calls_problem(obs: Observed, run: TrainRun) -> str | None:
 
 def toy_training(ctx: TaskContext) -> CheckResult:
     """The notebook's own check: toy training ends below 0.05. It counts only when the tasks it relies on pass."""
-    toy = toy_case()
     name = "toy training (lr 0.1, reg 5e-6, 100 iterations) ends with loss < 0.05"
-    outcome = ctx.outcome("train_toy", X=toy.X, y=toy.y)
+    probe, inputs = _toy_training_call()
+    outcome = ctx.outcome(probe, **inputs)
     if not outcome.ok:
         detail = outcome.error.get("message") if outcome.error else outcome.detail
         return verdict(name, PUBLIC, False, expected="< 0.05", got=outcome.status,
@@ -361,12 +392,14 @@ def _batch_checks(name: str, visibility: Visibility, run: TrainRun, obs: Observe
 
 
 def minibatch(ctx: TaskContext) -> Iterator[CheckResult]:
-    run = _toy_run(decay=0.95, num_iters=10)
-    yield _batch_checks("toy data, batch_size=200 > N=5: rows of X sampled with their labels", PUBLIC, run,
-                        observe(ctx, run))
+    toy_run = _toy_run(decay=0.95, num_iters=10)
     rng = ctx.rng("minibatch")
-    for n, b in ((int(rng.integers(60, 90)), int(rng.integers(7, 15))), (int(rng.integers(20, 30)), 20)):
-        run = _hidden_run(rng, n=n, batch_size=b, decay=1.0, num_iters=12)
+    sizes = ((int(rng.integers(60, 90)), int(rng.integers(7, 15))), (int(rng.integers(20, 30)), 20))
+    runs = [_hidden_run(rng, n=n, batch_size=b, decay=1.0, num_iters=12) for n, b in sizes]
+    ctx.prefetch([_observe_call(r) for r in (toy_run, *runs)] + [_toy_training_call()])
+    yield _batch_checks("toy data, batch_size=200 > N=5: rows of X sampled with their labels", PUBLIC, toy_run,
+                        observe(ctx, toy_run))
+    for (n, b), run in zip(sizes, runs, strict=True):
         yield _batch_checks(f"hidden: N={n}, batch_size={b}, 12 iterations", HIDDEN, run, observe(ctx, run))
     yield toy_training(ctx)
 
@@ -405,12 +438,13 @@ def _sgd_check(name: str, visibility: Visibility, run: TrainRun, obs: Observed, 
 
 
 def sgd(ctx: TaskContext) -> Iterator[CheckResult]:
-    run = _toy_run(decay=1.0, num_iters=5)
-    yield _sgd_check("toy net: each step moves every param by -learning_rate·grad", PUBLIC, run, observe(ctx, run),
-                     ctx.params["rtol"])
+    toy_run = _toy_run(decay=1.0, num_iters=5)
     rng = ctx.rng("sgd")
     run = _hidden_run(rng, n=int(rng.integers(30, 60)), batch_size=int(rng.integers(5, 12)),
                       decay=float(rng.uniform(0.5, 0.9)), num_iters=8)
+    ctx.prefetch([_observe_call(toy_run), _observe_call(run), _toy_training_call()])
+    yield _sgd_check("toy net: each step moves every param by -learning_rate·grad", PUBLIC, toy_run,
+                     observe(ctx, toy_run), ctx.params["rtol"])
     yield _sgd_check(f"hidden: lr={run.learning_rate:.4g}, stubbed gradients, 8 steps", HIDDEN, run,
                      observe(ctx, run), ctx.params["rtol"])
     yield toy_training(ctx)
@@ -436,12 +470,16 @@ def _decay_check(ctx: TaskContext, name: str, visibility: Visibility, run: Train
 
 
 def lr_decay(ctx: TaskContext) -> Iterator[CheckResult]:
-    yield _decay_check(ctx, "toy data (1 iteration per epoch), decay 0.5: rate of each step / first", PUBLIC,
-                       _toy_run(decay=0.5, num_iters=6))
+    toy_run = _toy_run(decay=0.5, num_iters=6)
     rng = ctx.rng("lr_decay")
+    runs = []
     for n, b in ((40, 10), (45, 10)):
         decay = float(rng.uniform(0.3, 0.9))
-        run = _hidden_run(rng, n=n, batch_size=b, decay=decay, num_iters=14)
+        runs.append((n, b, decay, _hidden_run(rng, n=n, batch_size=b, decay=decay, num_iters=14)))
+    ctx.prefetch([_observe_call(toy_run), *(_observe_call(r[3]) for r in runs), _toy_training_call()])
+    yield _decay_check(ctx, "toy data (1 iteration per epoch), decay 0.5: rate of each step / first", PUBLIC,
+                       toy_run)
+    for n, b, decay, run in runs:
         yield _decay_check(ctx, f"hidden: N={n}, batch_size={b}, decay={decay:.3g}, 14 iterations", HIDDEN, run)
     yield toy_training(ctx)
 
@@ -471,8 +509,10 @@ def _predict_check(ctx: TaskContext, name: str, visibility: Visibility, case: Ca
 
 
 def predict(ctx: TaskContext) -> Iterator[CheckResult]:
-    yield _predict_check(ctx, "toy data: predict(X) = argmax of the scores", PUBLIC, toy_case())
+    toy = toy_case()
     rng = ctx.rng("predict")
-    for i in range(int(ctx.params["hidden_cases"])):
-        case = random_case(rng, n=(10, 60))
+    cases = [random_case(rng, n=(10, 60)) for _ in range(int(ctx.params["hidden_cases"]))]
+    ctx.prefetch([call for c in (toy, *cases) for call in (("predict", {**c.params, "X": c.X}), _scores_call(c))])
+    yield _predict_check(ctx, "toy data: predict(X) = argmax of the scores", PUBLIC, toy)
+    for i, case in enumerate(cases):
         yield _predict_check(ctx, f"hidden case {i + 1} ({case.shape_label})", HIDDEN, case)
