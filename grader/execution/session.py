@@ -177,13 +177,26 @@ class ModuleSession:
             outcomes.append(ProbeOutcome(status, data, error, whole.output, "", whole.duration / len(calls)))
         return outcomes
 
+    def _send(self, request: dict[str, Any], arrays: dict[str, Any] | None) -> None:
+        """Hand a request to a live fork server, starting a new one if the last call killed it."""
+        for attempt in (1, 2):
+            if self._proc is None or self._proc.poll() is not None:
+                self._kill()
+                self._start()
+            assert self._proc is not None and self._proc.stdin is not None
+            try:
+                wire.write_frame(self._proc.stdin.fileno(), request, arrays)
+                return
+            except BrokenPipeError:  # it died after the last answer: the request never arrived
+                self._kill()
+                if attempt == 2:
+                    raise
+
     def _request(self, request: dict[str, Any], arrays: dict[str, Any] | None, limits: Limits) -> ProbeOutcome:
-        if self._proc is None:
-            self._start()
-        assert self._proc is not None and self._proc.stdin is not None and self._reader is not None
         started = time.monotonic()
         try:
-            wire.write_frame(self._proc.stdin.fileno(), request, arrays)
+            self._send(request, arrays)
+            assert self._reader is not None
             header, data = self._reader.read(deadline=started + limits.time_s + _GRACE_S)
         except TimeoutError:
             self._kill()

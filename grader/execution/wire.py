@@ -23,6 +23,7 @@ import numpy as np
 MAGIC = b"GRW1"
 _HEAD = struct.Struct(">4sIQ")  # magic, header length, payload length
 MAX_HEADER = 1 << 20
+MAX_DIM = 1 << 40  # no real array has a dimension this long; numpy could not even represent some
 # dtype strings a frame may carry; anything else (object, void, strings) is refused
 ALLOWED_DTYPES = frozenset(
     f"{order}{kind}{size}"
@@ -62,13 +63,17 @@ def decode(header_bytes: bytes, payload: bytes) -> tuple[dict[str, Any], dict[st
         specs = meta["arrays"]
     except (ValueError, KeyError, TypeError) as exc:
         raise WireError(f"unreadable frame header: {exc}") from None
+    if not isinstance(header, dict) or not isinstance(specs, list):
+        raise WireError("unreadable frame header: wrong structure")
     arrays: dict[str, np.ndarray] = {}
     for spec in specs:
         try:
             name, dtype_str, shape = str(spec["name"]), str(spec["dtype"]), tuple(int(s) for s in spec["shape"])
             offset, nbytes = int(spec["offset"]), int(spec["nbytes"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise WireError("malformed array description") from None
+        if len(shape) > 32 or any(s > MAX_DIM for s in shape):
+            raise WireError(f"{name!r}: implausible shape {shape}")
         if dtype_str not in ALLOWED_DTYPES:
             raise WireError(f"{name!r}: dtype {dtype_str} is not allowed")
         dtype = np.dtype(dtype_str)

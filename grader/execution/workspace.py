@@ -83,8 +83,8 @@ def _copy_tree(source: Path, dest: Path, notes: list[str]) -> None:
                                       f"{MAX_TOTAL_BYTES // 2**20} MB; remove data sets and outputs")
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest / rel)
-    for d in [d for d in sorted(source.rglob("*")) if d.is_symlink()]:
-        notes.append(f"ignored {d.relative_to(source)}: symbolic link")
+    for d in [d for d in sorted(source.rglob("*")) if d.is_symlink() and d.is_dir()]:
+        notes.append(f"ignored {d.relative_to(source)}/: symbolic link to a folder")
 
 
 def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:

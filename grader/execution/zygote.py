@@ -181,11 +181,11 @@ def _supervise(pid: int, result_r: int, out_r: int, limits: dict[str, Any]) -> d
         if verdict:
             break
     sel.close()
-    if verdict:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    # always: nothing the call started may outlive it (the group exists until the child is reaped)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
     _, status = os.waitpid(pid, 0)
     os.close(result_r)
     os.close(out_r)
@@ -242,6 +242,8 @@ def _call(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any]
 
 
 def _split(frame: bytes) -> tuple[bytes, bytes]:
+    if len(frame) < wire._HEAD.size:
+        raise wire.WireError(f"a result of only {len(frame)} bytes")
     magic, head_len, payload_len = wire._HEAD.unpack_from(frame)
     if magic != wire.MAGIC or len(frame) != wire._HEAD.size + head_len + payload_len:
         raise wire.WireError("truncated or foreign frame")

@@ -8,6 +8,7 @@ could not read. Only literal arithmetic is evaluated, through a tiny AST walker.
 from __future__ import annotations
 
 import ast
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -90,29 +91,46 @@ def _clean(raw: str) -> str:
     return text.strip().rstrip(".")
 
 
+_MAX_BITS = 4096  # far beyond any answer, small enough that arithmetic on it is instant
+
+
+def _bounded(value: Fraction) -> Fraction:
+    """Keep answers like `((10**64)**64)**64` from turning a batch into a big-number benchmark."""
+    if max(value.numerator.bit_length(), value.denominator.bit_length()) > _MAX_BITS:
+        raise NumberError("the number is too large")
+    return value
+
+
 def _eval(node: ast.AST) -> Fraction:
     if isinstance(node, ast.Expression):
         return _eval(node.body)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return Fraction(str(node.value)) if isinstance(node.value, float) else Fraction(node.value)
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            raise NumberError("the number is too large")
+        return _bounded(Fraction(str(node.value)) if isinstance(node.value, float) else Fraction(node.value))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         value = _eval(node.operand)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
         left, right = _eval(node.left), _eval(node.right)
         if isinstance(node.op, ast.Add):
-            return left + right
+            return _bounded(left + right)
         if isinstance(node.op, ast.Sub):
-            return left - right
+            return _bounded(left - right)
         if isinstance(node.op, ast.Mult):
-            return left * right
+            return _bounded(left * right)
         if isinstance(node.op, ast.Pow):
             if right.denominator != 1 or abs(right) > 64:
                 raise NumberError("only small whole powers are understood")
-            return left ** int(right)
+            if left == 0 and right < 0:
+                raise NumberError("division by zero")
+            size = max(left.numerator.bit_length(), left.denominator.bit_length()) * abs(int(right))
+            if size > _MAX_BITS:
+                raise NumberError("the number is too large")
+            return _bounded(left ** int(right))
         if right == 0:
             raise NumberError("division by zero")
-        return left / right
+        return _bounded(left / right)
     raise NumberError("not a number or simple arithmetic")
 
 

@@ -35,9 +35,9 @@ def summarize(value: Any) -> Any:
     try:
         arr = np.asarray(value)
     except ValueError:  # ragged nesting
-        return [summarize(v) for v in value]
+        return _summarize_items(value)
     if arr.dtype.kind not in "biuf":
-        return [summarize(v) for v in value] if isinstance(value, (list, tuple)) else str(value)[:200]
+        return _summarize_items(value) if isinstance(value, (list, tuple)) else str(value)[:200]
     if arr.ndim == 0:
         return summarize(arr.item())
     if arr.size <= _MAX_LISTED:
@@ -47,6 +47,12 @@ def summarize(value: Any) -> Any:
     flat = arr.ravel()[:6]
     head = ", ".join(f"{v:.6g}" for v in flat.astype(np.float64))
     return f"array of shape {tuple(arr.shape)}: [{head}, ...]"
+
+
+def _summarize_items(items: Any) -> list[Any]:
+    items = list(items)
+    head = [summarize(v) for v in items[:_MAX_LISTED]]
+    return head + ([f"... ({len(items) - _MAX_LISTED} more)"] if len(items) > _MAX_LISTED else [])
 
 
 def as_float_array(value: Any) -> np.ndarray:
@@ -90,13 +96,17 @@ def compare_arrays(
     if problem:
         return CheckResult(name, visibility, False, summarize(exp), summarize(arr), problem, depends_on)
     diff = np.abs(arr - exp)
+    if metric not in ("allclose", "sum_abs", "rel_error"):
+        raise ValueError(f"unknown metric {metric!r}")
+    if tol is None:
+        tol = 1e-7 if metric == "sum_abs" else 1e-8
     if metric == "sum_abs":
         value = float(diff.sum())
-        passed = value < float(tol if tol is not None else 1e-7)
+        passed = value < tol
         message = f"sum of absolute differences {value:.3g} (must be < {tol:g})"
     elif metric == "rel_error":
         value = rel_error(arr, exp)
-        passed = value < float(tol if tol is not None else 1e-8)
+        passed = value < tol
         message = f"max relative error {value:.3g} (must be < {tol:g})"
     else:
         passed = bool(np.allclose(arr, exp, rtol=rtol, atol=atol))

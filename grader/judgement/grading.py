@@ -225,7 +225,7 @@ def grade_answers(task: TaskSpec, doc: answers_mod.AnswersDoc | None, answers_fi
             continue
         try:
             value = float(answers_mod.parse_number(raw))
-        except answers_mod.NumberError as exc:
+        except (answers_mod.NumberError, OverflowError) as exc:
             checks.append(CheckResult(spec.label, Visibility.PUBLIC, False, spec.expected, raw[:200], str(exc)))
             continue
         tol = max(spec.abs_tol, spec.rel_tol * abs(spec.expected))
