@@ -1,0 +1,137 @@
+"""Import direction between the layers, and what the student-side probes may hold.
+
+Like click's test_imports: each module is imported in a fresh interpreter and the test looks
+at what ended up in sys.modules.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+PROBES = PROJECT / "rubrics/hw4/probes.py"
+CHECKS = PROJECT / "rubrics/hw4/checks.py"
+
+_SCRIPT = "import importlib, json, sys; importlib.import_module(sys.argv[1]); print(json.dumps(sorted(sys.modules)))"
+
+EXECUTION = ["grader.execution.session", "grader.execution.wire", "grader.execution.zygote",
+             "grader.execution.workspace"]
+PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook"]
+RULES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", "jinja2", "rich")),
+    "grader.judgement.grading": ("grader.presentation", "jinja2", "rich"),
+    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement")),
+}
+CONTROLS: dict[str, tuple[str, ...]] = {
+    # modules that do reach across layers, to show the check can see it
+    "grader.pipeline": ("grader.presentation", "grader.judgement", "jinja2"),
+}
+
+
+@cache
+def _all_imports() -> dict[str, list[str]]:
+    """sys.modules after importing each module alone, in its own fresh interpreter (run side by side)."""
+    procs = {
+        name: subprocess.Popen([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(PROJECT)!r}); "
+                                + _SCRIPT, name], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for name in [*RULES, *CONTROLS]
+    }
+    loaded = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, f"importing {name} failed:\n{err.decode()}"
+        loaded[name] = json.loads(out)
+    return loaded
+
+
+def _hits(modules: list[str], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules for f in forbidden if m == f or m.startswith(f + "."))
+
+
+@pytest.mark.parametrize("module", list(RULES))
+def test_module_does_not_import_the_layers_above_it(module: str) -> None:
+    loaded = _all_imports()[module]
+    assert module in loaded
+    assert _hits(loaded, RULES[module]) == []
+
+
+@pytest.mark.parametrize("module", list(CONTROLS))
+def test_the_import_check_sees_a_module_that_reaches_across(module: str) -> None:
+    loaded = _all_imports()[module]
+    for forbidden in CONTROLS[module]:
+        assert _hits(loaded, (forbidden,)), f"{module} should visibly import {forbidden}"
+
+
+def test_zygote_imports_only_the_stdlib_numpy_and_its_own_helpers() -> None:
+    grader_modules = [m for m in _all_imports()["grader.execution.zygote"] if m.split(".")[0] == "grader"]
+    assert sorted(grader_modules) == ["grader", "grader.execution", "grader.execution.probe_api",
+                                      "grader.execution.wire", "grader.execution.zygote"]
+
+
+# --- the probes run next to student code: no answers in them ----------------------------------
+
+
+@cache
+def _published_numbers() -> tuple[str, ...]:
+    """Every number literal in the checks module's PUBLISHED_* constants, as written there."""
+    source = CHECKS.read_text()
+    tree = ast.parse(source)
+    numbers = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id.startswith("PUBLISHED")
+                                                for t in node.targets):
+            for const in ast.walk(node.value):
+                if isinstance(const, ast.Constant) and isinstance(const.value, float):
+                    numbers.append(ast.get_source_segment(source, const))
+    return tuple(numbers)
+
+
+def test_the_published_values_are_found_where_they_belong() -> None:
+    published = _published_numbers()
+    assert "1.30378789133" in published and "0.81233741" in published
+    checks = CHECKS.read_text()
+    assert "1.30378789133" in checks and "-0.81233741" in checks
+
+
+def test_probes_hold_none_of_the_published_values() -> None:
+    probes = PROBES.read_text()
+    for literal in ["1.30378789133", "-0.81233741", *_published_numbers()]:
+        assert literal not in probes, f"probes.py contains the published value {literal}"
+
+
+def _imported_names(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.append("." * node.level + (node.module or ""))
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+                "import_module", "__import__", "spec_from_file_location", "load_module_from"):
+            names.extend(ast.unparse(arg) for arg in node.args)
+    return names
+
+
+def test_probes_do_not_import_the_reference_solution_or_the_judge() -> None:
+    names = _imported_names(PROBES)
+    assert "numpy" in names  # the walk does see the probes' imports
+    for name in names:
+        assert "reference" not in name.lower() and "solution" not in name.lower(), name
+        assert not name.startswith(("grader.judgement", "grader.presentation")), name
+
+
+def test_the_import_walk_would_see_a_reference_import(tmp_path: Path) -> None:
+    fake = tmp_path / "probes.py"
+    fake.write_text("import importlib\nref = importlib.import_module('reference.hw4.solution')\n"
+                    "from grader.judgement import rubric\n")
+    names = _imported_names(fake)
+    assert any("reference" in n for n in names)
+    assert "grader.judgement" in names
