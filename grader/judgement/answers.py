@@ -14,7 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-_SECTION = re.compile(r"^\s*#{1,6}\s*(T\d+)\b.*$", re.IGNORECASE)
+# a heading whose first word is a task id: "## T1", "## Q2", "### P3a: ..."
+_SECTION = re.compile(r"^\s*#{1,6}\s*([A-Za-z]{1,3}\d+[A-Za-z]?)\b.*$")
 _PAIR = re.compile(r"^\s*[-*]?\s*([^=:]{1,60}?)\s*[=:]\s*(.*?)\s*$")
 _MINUSES = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\u2010\u2011\ufe63\uff0d"), "-")
 

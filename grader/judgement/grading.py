@@ -263,11 +263,16 @@ def grade_checks(task: TaskSpec, ctx: TaskContext) -> TaskResult:
 
 
 def _base_status(task: TaskResult) -> Status:
-    """A task's status from its own checks only, leaving out checks that lean on other tasks."""
-    if task.status not in (Status.PASS, Status.FAIL):
+    """A task's status from its own checks only, leaving out checks that lean on other tasks.
+
+    A task that failed without any failing check (its code answered in the wrong form before a
+    check could be recorded) stays failed.
+    """
+    if task.status is not Status.FAIL:
         return task.status
-    own = [c for c in task.checks if not c.depends_on and c.passed is not None]
-    return Status.PASS if all(c.passed for c in own) else Status.FAIL
+    own_failed = any(c.passed is False for c in task.checks if not c.depends_on)
+    dependent_failed = any(c.passed is False for c in task.checks if c.depends_on)
+    return Status.PASS if dependent_failed and not own_failed else Status.FAIL
 
 
 def _apply_dependencies(results: list[TaskResult]) -> list[TaskResult]:

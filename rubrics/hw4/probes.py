@@ -98,6 +98,18 @@ def probe_predict(student: Student, W1, b1, W2, b2, X) -> dict[str, Any]:
     return {"pred": _array(net.predict(X), "predict(X)")}
 
 
+def probe_predict_given_scores(student: Student, W1, b1, W2, b2, X, scores) -> dict[str, Any]:
+    """T11 on its own when the student's loss(X) is broken: loss(X) is stubbed to return given scores."""
+    net = _net(student, W1, b1, W2, b2)
+    real_loss = net.loss
+
+    def stub_loss(X_: Any, y: Any = None, reg: float = 0.0) -> Any:
+        return scores.copy() if y is None else real_loss(X_, y, reg)
+
+    net.loss = stub_loss
+    return {"pred": _array(net.predict(X), "predict(X)")}
+
+
 def probe_train_observed(student: Student, W1, b1, W2, b2, X, y, X_val, y_val, G_W1, G_b1, G_W2, G_b2,
                          learning_rate: float, learning_rate_decay: float, reg: float, num_iters: int,
                          batch_size: int) -> dict[str, Any]:
