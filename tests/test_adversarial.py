@@ -104,8 +104,10 @@ def test_infinite_loop_in_train_costs_t8_to_t10_only(make_submission, grade) -> 
 def test_sys_exit_inside_a_method_is_an_error_not_a_pass(make_submission, grade) -> None:
     code = mutate("        N, _ = X.shape\n", "        N, _ = X.shape\n        import sys\n        sys.exit(0)\n")
     result = grade(make_submission(code=code))
-    assert {not_passing(result)[t] for t in ("T5", "T6", "T7", "T11")} == {"error"}
+    assert not_passing(result) == {"T5": "error", "T6": "error", "T7": "error"}
     assert "sys.exit" in result.task("T5").message
+    # predict() only delegates to loss(X): judged with loss(X) stubbed, it is right on its own
+    assert "stubbed loss(X)" in result.task("T11").checks[0].message
 
 
 def test_os_exit_at_import_is_reported_for_every_code_task(make_submission, grade) -> None:
