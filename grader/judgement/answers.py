@@ -11,11 +11,13 @@ import ast
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-# a heading whose first word is a task id: "## T1", "## Q2", "### P3a: ..."
+# a heading whose first word may be a task id: "## T1", "## Q2", "### P3a: ..."
 _SECTION = re.compile(r"^\s*#{1,6}\s*([A-Za-z]{1,3}\d+[A-Za-z]?)\b.*$")
+_DEFAULT_ID = re.compile(r"^T\d+$", re.IGNORECASE)
 _PAIR = re.compile(r"^\s*[-*]?\s*([^=:]{1,60}?)\s*[=:]\s*(.*?)\s*$")
 _MINUSES = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\u2010\u2011\ufe63\uff0d"), "-")
 
@@ -41,7 +43,14 @@ def normalise_key(key: str) -> str:
     return re.sub(r"[^a-z0-9]", "", key)
 
 
-def parse(text: str) -> AnswersDoc:
+def parse(text: str, section_ids: Iterable[str] | None = None) -> AnswersDoc:
+    """Split `text` into sections. `section_ids` names the headings that open one (default: T<n>),
+    so a title such as `# HW4 written answers` is not mistaken for a task."""
+    wanted = {s.upper() for s in section_ids} if section_ids is not None else None
+
+    def opens_section(word: str) -> bool:
+        return word.upper() in wanted if wanted is not None else bool(_DEFAULT_ID.match(word))
+
     sections: dict[str, Section] = {}
     current: Section | None = None
     lines: list[str] = []
@@ -52,7 +61,7 @@ def parse(text: str) -> AnswersDoc:
 
     for line in text.splitlines():
         match = _SECTION.match(line)
-        if match:
+        if match and opens_section(match.group(1)):
             close()
             current = Section(match.group(1).upper())
             sections[current.name] = current

@@ -343,7 +343,8 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: P
         if rubric.answers_template is not None and rubric.answers_template.is_file():
             template = rubric.answers_template.read_text(encoding="utf-8")
         text = answers_path.read_text(encoding="utf-8", errors="replace")
-        doc = answers_mod.parse(answers_mod.without_template(text, template))
+        section_ids = {t.section or t.id for t in rubric.tasks}
+        doc = answers_mod.parse(answers_mod.without_template(text, template), section_ids)
     hidden = HiddenInputs(secret, rubric.id, sub_id)
     needs_module = any(t.grader == "checks" and "module" in t.needs for t in rubric.tasks)
     session = None
