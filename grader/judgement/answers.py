@@ -92,6 +92,7 @@ class NumberError(ValueError):
 
 def _clean(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw).translate(_MINUSES)
+    text = text.split("=")[-1]  # "(30+1)*1024 + ... = 559059": the stated result is the answer
     text = text.strip().strip("$").strip()
     text = re.sub(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"(\1)/(\2)", text)
     text = text.replace("\\cdot", "*").replace("\\times", "*").replace("×", "*").replace("÷", "/")
