@@ -8,7 +8,7 @@ The JSON form is the documented `result.json` schema (see README).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -110,9 +110,6 @@ class TaskResult:
     @property
     def grader_failed(self) -> bool:
         return self.cause is Cause.GRADER
-
-    def with_checks(self, checks: tuple[CheckResult, ...], **changes: Any) -> TaskResult:
-        return replace(self, checks=checks, **changes)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -50,15 +50,6 @@ def expect_tuple(value: Any, length: int, what: str) -> tuple:
     return tuple(value)
 
 
-def expect_mapping(value: Any, keys: tuple[str, ...], what: str) -> dict:
-    if not isinstance(value, dict):
-        raise ContractError(f"{what} should be a dict with keys {', '.join(keys)}, got {_kind(value)}")
-    missing = [k for k in keys if k not in value]
-    if missing:
-        raise ContractError(f"{what} is missing key(s) {', '.join(missing)}")
-    return value
-
-
 def _kind(value: Any) -> str:
     if value is None:
         return "None"

@@ -299,10 +299,6 @@ def _apply_dependencies(results: list[TaskResult]) -> list[TaskResult]:
     return final
 
 
-def _module_preflight(rubric: Rubric, runner: ProbeRunner, limits: Limits) -> ProbeOutcome:
-    return runner.run(IMPORT_PROBE, {}, limits)
-
-
 def grade_submission(source: Path, rubric: Rubric, secret: bytes, *, python: str | None = None,
                      sub_id: str | None = None) -> SubmissionResult:
     """Grade one folder or zip. Never raises for anything the submission does."""
@@ -375,7 +371,7 @@ def _check_import(rubric: Rubric, runner: ProbeRunner) -> TaskResult | None:
     """Import the module once up front: a SyntaxError or a missing class gets one clear message."""
     limits = max((t.limits for t in rubric.tasks if t.grader == "checks"), key=lambda lim: lim.time_s, default=Limits())
     try:
-        outcome = _module_preflight(rubric, runner, limits)
+        outcome = runner.run(IMPORT_PROBE, {}, limits)
     except SandboxError as exc:
         return TaskResult("", "", Status.ERROR, None, 0.0, f"GRADER FAILURE (not the student's fault): {exc}",
                           cause=Cause.GRADER)
