@@ -173,8 +173,7 @@ def _failure_result(task: TaskSpec, failure: ProbeOutcome, checks: tuple[CheckRe
         status, message = Status.ERROR, f"the student process crashed: {failure.detail}"
     if prefix:
         message = f"{prefix}{message}"
-    points = 0.0
-    return TaskResult(task.id, task.title, status, points, task.points, message, checks, error,
+    return TaskResult(task.id, task.title, status, 0.0, task.points, message, checks, error,
                       Cause.SUBMISSION if status in (Status.ERROR, Status.TIMEOUT) else None,
                       output=output[-_OUTPUT_CAP:] or failure.output[-_OUTPUT_CAP:])
 
@@ -396,7 +395,5 @@ def _grade_task(task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidd
             return replace(module_problem, id=task.id, title=task.title, max_points=task.points)
         ctx = TaskContext(task, rubric, runner, hidden, workspace)
         return grade_checks(task, ctx)
-    except SandboxError as exc:
-        return _grader_failure(task, exc)
-    except Exception as exc:  # noqa: BLE001 - never lose a submission to a grader bug
+    except Exception as exc:  # noqa: BLE001 - never lose a submission to a grader bug (SandboxError included)
         return _grader_failure(task, exc)
