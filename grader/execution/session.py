@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 
 from grader.execution import wire
+from grader.execution.sandbox import PROBES_MOUNT, SUBMISSION_MOUNT, UIDS, Sandbox
 
 GRADER_SRC = str(Path(__file__).resolve().parents[2])
 _BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.execution import zygote; zygote.main()"
 _GRACE_S = 5.0
 _START_TIMEOUT_S = 60.0
-SANDBOX_LEVEL = "process: separate interpreter, fork per task, rlimits (CPU, memory, files), wall-clock watchdog"
 
 
 class SandboxError(Exception):
@@ -68,10 +68,11 @@ class SessionConfig:
     class_name: str | None = None
     preload: tuple[str, ...] = ("numpy",)
     python: str = sys.executable
-    workdir: Path | None = None  # HOME/TMPDIR for the student process
+    workdir: Path | None = None  # HOME/TMPDIR for the student process when it is not isolated
+    sandbox: Sandbox | None = None  # None: a plain process (the weakest level)
 
 
-def _clean_env(workdir: Path) -> dict[str, str]:
+def _clean_env(workdir: Path | str) -> dict[str, str]:
     """Nothing of the grader's environment (secrets included) reaches student code."""
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -94,6 +95,7 @@ class ModuleSession:
         self.config = config
         self._proc: subprocess.Popen[bytes] | None = None
         self._reader: wire.FrameReader | None = None
+        self._uid: int | None = None
 
     def __enter__(self) -> ModuleSession:
         return self
@@ -105,19 +107,28 @@ class ModuleSession:
         cfg = self.config
         workdir = cfg.workdir or cfg.root.parent
         workdir.mkdir(parents=True, exist_ok=True)
+        argv = [cfg.python, "-I", "-c", _BOOTSTRAP, GRADER_SRC]
+        isolated = cfg.sandbox is not None and cfg.sandbox.isolates
+        if isolated:
+            assert cfg.sandbox is not None
+            if cfg.sandbox.drops_uid and self._uid is None:
+                self._uid = UIDS.acquire()
+            argv = cfg.sandbox.wrap(argv, root=cfg.root, probes=cfg.probes, grader_src=GRADER_SRC, uid=self._uid)
         with open(workdir / "fork-server.log", "ab") as log:
             try:
                 self._proc = subprocess.Popen(
-                    [cfg.python, "-I", "-c", _BOOTSTRAP, GRADER_SRC],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                    cwd=workdir, env=_clean_env(workdir), start_new_session=True, close_fds=True,
+                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=workdir,
+                    env=_clean_env("/tmp" if isolated else workdir), start_new_session=True, close_fds=True,
                 )
             except OSError as exc:
-                raise SandboxError(f"cannot start the student process ({cfg.python}): {exc}") from exc
+                raise SandboxError(f"cannot start the student process ({argv[0]}): {exc}") from exc
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._reader = wire.FrameReader(self._proc.stdout.fileno(), max_bytes=256 * 1024 * 1024)
-        init = {"root": str(cfg.root), "probes": str(cfg.probes), "module": cfg.module,
-                "class_name": cfg.class_name, "preload": list(cfg.preload)}
+        init = {"root": SUBMISSION_MOUNT if isolated else str(cfg.root),
+                "probes": PROBES_MOUNT if isolated else str(cfg.probes), "module": cfg.module,
+                "class_name": cfg.class_name, "preload": list(cfg.preload),
+                # inside a pid namespace every process but the fork server belongs to the student
+                "sweep": isolated, "nproc": 64 if self._uid is not None else None}
         try:
             wire.write_frame(self._proc.stdin.fileno(), init)
             ready, _ = self._reader.read(deadline=time.monotonic() + _START_TIMEOUT_S)
@@ -148,6 +159,9 @@ class ModuleSession:
     def close(self) -> None:
         """End the fork server and its whole process group: it holds nothing worth a clean exit."""
         self._kill()
+        if self._uid is not None:
+            UIDS.release(self._uid)
+            self._uid = None
 
     def call(self, probe: str, limits: Limits, kwargs: dict[str, Any] | None = None,
              arrays: dict[str, Any] | None = None) -> ProbeOutcome:

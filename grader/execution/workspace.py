@@ -159,6 +159,14 @@ def content_hash(source: Path) -> str:
     return digest.hexdigest()
 
 
+def _readable(top: Path) -> None:
+    """The copy is read by the sandbox's own unprivileged uid, whatever the grader's umask."""
+    for dirpath, _, filenames in os.walk(top):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), 0o644)
+
+
 def prepare(source: Path, into: Path, expected: tuple[str, ...]) -> Workspace:
     """Copy or unpack `source` into `into`/files and find the starter layout inside it."""
     notes: list[str] = []
@@ -168,5 +176,6 @@ def prepare(source: Path, into: Path, expected: tuple[str, ...]) -> Workspace:
         _copy_tree(source, files, notes)
     else:
         _unpack_zip(source, files, notes)
+    _readable(files)
     root = _unwrap(files, expected, notes)
     return Workspace(submission_id(source), source, root, content_hash(source), notes)

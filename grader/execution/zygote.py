@@ -32,7 +32,7 @@ RESULT_FD = 3
 _PR_SET_PDEATHSIG = 1
 
 
-def _set_limits(limits: dict[str, Any]) -> None:
+def _set_limits(limits: dict[str, Any], nproc: int | None) -> None:
     cpu = int(limits["time_s"]) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     mem = int(limits["memory_mb"]) * 1024 * 1024
@@ -41,6 +41,8 @@ def _set_limits(limits: dict[str, Any]) -> None:
     fsize = int(limits.get("file_mb", 64)) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    if nproc:  # only under a uid of the sandbox's own: the count is per uid
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
 def _student_frames(tb: Any, root: str) -> list[str]:
@@ -116,7 +118,7 @@ def _child(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any
         sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the child
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
-        _set_limits(request["limits"])
+        _set_limits(request["limits"], state.get("nproc"))
     except BaseException:  # pragma: no cover - only if the OS refuses the set-up
         os._exit(70)
 
@@ -147,7 +149,19 @@ def _child(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any
     os._exit(0)
 
 
-def _supervise(pid: int, result_r: int, out_r: int, limits: dict[str, Any]) -> dict[str, Any]:
+def _sweep() -> None:
+    """In the sandbox's pid namespace, anything but init and this fork server was started by
+    student code (a setsid() escapee, a daemon): it does not outlive the call."""
+    keep = {1, os.getpid(), os.getppid()}
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) not in keep:
+            try:
+                os.kill(int(name), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _supervise(pid: int, result_r: int, out_r: int, limits: dict[str, Any], sweep: bool = False) -> dict[str, Any]:
     """Collect the child's result and output under a wall-clock deadline and size caps."""
     deadline = time.monotonic() + float(limits["time_s"])
     out_cap = int(limits.get("output_bytes", 64 * 1024))
@@ -187,6 +201,8 @@ def _supervise(pid: int, result_r: int, out_r: int, limits: dict[str, Any]) -> d
     except (ProcessLookupError, PermissionError):
         pass
     _, status = os.waitpid(pid, 0)
+    if sweep:
+        _sweep()
     os.close(result_r)
     os.close(out_r)
     text = output.decode("utf-8", "replace")
@@ -222,7 +238,7 @@ def _call(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any]
         _child(request, arrays, state, result_w, out_w)
     os.close(result_w)
     os.close(out_w)
-    response = _supervise(pid, result_r, out_r, request["limits"])
+    response = _supervise(pid, result_r, out_r, request["limits"], bool(state.get("sweep")))
     duration = time.monotonic() - started
     frame = response.pop("frame", None)
     exit_code = response.pop("exit_code", None)
@@ -305,6 +321,8 @@ def main() -> None:
         "root": str(Path(init["root"]).resolve()),
         "module": init["module"],
         "class_name": init.get("class_name"),
+        "sweep": bool(init.get("sweep")),
+        "nproc": init.get("nproc"),
         "probes": _load_probes(init["probes"]),
     }
     wire.write_frame(1, {"status": "ready", "pid": os.getpid()})

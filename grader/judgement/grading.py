@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import tempfile
 import time
 import traceback
@@ -22,7 +23,8 @@ import numpy as np
 
 from grader import __version__
 from grader.execution.probe_api import IMPORT_PROBE
-from grader.execution.session import SANDBOX_LEVEL, Limits, ModuleSession, ProbeOutcome, SandboxError, SessionConfig
+from grader.execution.sandbox import Sandbox, detect
+from grader.execution.session import Limits, ModuleSession, ProbeOutcome, SandboxError, SessionConfig
 from grader.execution.workspace import SubmissionError, Workspace, content_hash, prepare, submission_id
 from grader.judgement import answers as answers_mod
 from grader.judgement.hidden import HiddenInputs
@@ -299,13 +301,18 @@ def _apply_dependencies(results: list[TaskResult]) -> list[TaskResult]:
 
 
 def grade_submission(source: Path, rubric: Rubric, secret: bytes, *, python: str | None = None,
-                     sub_id: str | None = None) -> SubmissionResult:
-    """Grade one folder or zip. Never raises for anything the submission does."""
+                     sub_id: str | None = None, sandbox: Sandbox | None = None) -> SubmissionResult:
+    """Grade one folder or zip. Never raises for anything the submission does.
+
+    `sandbox` is the isolation level to run student code at (default: the strongest this
+    machine supports, detected once per process).
+    """
     started = time.monotonic()
+    sandbox = sandbox or detect(python or sys.executable)[0]
     sub_id = sub_id or submission_id(source)
     graded_at = datetime.now(UTC).isoformat(timespec="seconds")
     base = dict(submission=sub_id, rubric=rubric.id, rubric_version=f"{rubric.version}+{rubric.fingerprint}",
-                grader_version=__version__, graded_at=graded_at, sandbox=SANDBOX_LEVEL)
+                grader_version=__version__, graded_at=graded_at, sandbox=sandbox.level.description)
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         try:
             workspace = prepare(source, Path(tmp) / "submission", tuple(rubric.files.values()))
@@ -315,7 +322,7 @@ def grade_submission(source: Path, rubric: Rubric, secret: bytes, *, python: str
                           for t in rubric.tasks)
             return SubmissionResult(tasks=tasks, duration_s=round(time.monotonic() - started, 3),
                                     content_hash=content_hash(source), **base)
-        tasks = _grade_workspace(workspace, rubric, secret, Path(tmp), python, sub_id)
+        tasks = _grade_workspace(workspace, rubric, secret, Path(tmp), python, sub_id, sandbox)
     return SubmissionResult(tasks=tuple(tasks), content_hash=workspace.content_hash, notes=tuple(workspace.notes),
                             duration_s=round(time.monotonic() - started, 3), **base)
 
@@ -329,7 +336,7 @@ def _missing_file_message(workspace: Workspace, relpath: str) -> str:
 
 
 def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: Path, python: str | None,
-                     sub_id: str) -> list[TaskResult]:
+                     sub_id: str, sandbox: Sandbox) -> list[TaskResult]:
     answers_file = rubric.files.get("answers", "answers.md")
     doc = None
     answers_path = workspace.find(answers_file)
@@ -352,7 +359,7 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: P
             session = ModuleSession(SessionConfig(
                 root=workspace.root, probes=rubric.probes or Path("/nonexistent"), module=rubric.module_name or "",
                 class_name=rubric.class_name, preload=rubric.preload, workdir=tmp / "home",
-                **({"python": python} if python else {})))
+                sandbox=sandbox, **({"python": python} if python else {})))
     runner = ProbeRunner(session) if session else None
     results: list[TaskResult] = []
     try:
