@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from grader import __version__
+from grader.execution import sandbox as sandbox_mod
 from grader.judgement import rubric as rubric_mod
 from grader.pipeline import grade_batch, grade_one, write_outputs
 from grader.results import AUTO_GRADED, Status, SubmissionResult
@@ -161,6 +162,27 @@ def check(directory: Path, rubric_name: str, out: Path | None) -> None:
     failed = [t.id for t in result.tasks if t.status in AUTO_GRADED and t.status is not Status.PASS]
     if failed:
         Console(stderr=True).print(f"not passing: {', '.join(failed)}", highlight=False)
+        sys.exit(ExitCode.CHECKS_FAILED)
+
+
+@main.command()
+def doctor() -> None:
+    """Say which sandbox level this machine gives student code, and why not a stronger one.
+
+    Levels, strongest first: bwrap+uid (bubblewrap namespaces and a minimal read-only
+    filesystem, plus an unprivileged uid of the submission's own; needs root and the Debian
+    package bubblewrap), bwrap (the same in a user namespace, without its own uid), process
+    (rlimits and watchdogs only: student code can read the disk and use the network).
+    Exits 0 at the full level and 1 at a weaker one.
+    """
+    chosen, tried = sandbox_mod.detect(sys.executable)
+    console = Console()
+    for name, problem in tried:
+        mark = "[green]works[/]" if problem is None else f"[red]unavailable[/]: {problem}"
+        console.print(f"{name:10} {mark}", highlight=False)
+    style = "green" if chosen.level.full else "bold red"
+    console.print(f"\nsandbox level: [{style}]{chosen.level.name}[/] — {chosen.level.description}", highlight=False)
+    if not chosen.level.full:
         sys.exit(ExitCode.CHECKS_FAILED)
 
 
