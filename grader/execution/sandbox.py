@@ -131,8 +131,14 @@ class Sandbox:
             self._python_paths = _python_binds(self.python)
         return self._python_paths
 
-    def wrap(self, argv: list[str], *, root: Path, probes: Path, grader_src: str, uid: int | None) -> list[str]:
-        """The command that runs `argv` at this level; paths inside are SUBMISSION_MOUNT/PROBES_MOUNT."""
+    def wrap(self, argv: list[str], *, root: Path | None, probes: Path | None, grader_src: str, uid: int | None,
+             extra: tuple[tuple[str, str, bool], ...] = (), env: dict[str, str] | None = None,
+             chdir: str = "/tmp") -> list[str]:
+        """The command that runs `argv` at this level.
+
+        Inside, the submission copy is SUBMISSION_MOUNT and the probes PROBES_MOUNT (read-only);
+        `extra` adds (host, inside, writable) binds; `env` replaces the whole environment.
+        """
         if not self.isolates:
             return argv
         made: set[str] = set()
@@ -144,17 +150,24 @@ class Sandbox:
             elif host.is_dir():
                 args += ["--ro-bind", str(host), f"/{name}"]
         args += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--size", str(TMP_SIZE), "--tmpfs", "/tmp"]
-        binds = [(p, p) for p in self.python_paths()]
-        package = os.path.join(grader_src, "grader")
-        binds += [(str(root), SUBMISSION_MOUNT), (str(probes), PROBES_MOUNT)]
-        for host, inside in binds:
-            args += _mkdirs(inside, made) + ["--ro-bind", host, inside]
+        binds = [(p, p, False) for p in self.python_paths()]
+        if root is not None:
+            binds.append((str(root), SUBMISSION_MOUNT, False))
+        if probes is not None:
+            binds.append((str(probes), PROBES_MOUNT, False))
+        for host, inside, writable in (*binds, *extra):
+            args += _mkdirs(inside, made) + ["--bind" if writable else "--ro-bind", host, inside]
         # only the execution layer of the grader is visible: not judgement, rubrics or references
+        package = os.path.join(grader_src, "grader")
         args += _mkdirs(package + "/x", made) + ["--tmpfs", package]
         args += ["--ro-bind", os.path.join(package, "__init__.py"), os.path.join(package, "__init__.py"),
                  "--ro-bind", os.path.join(package, "execution"), os.path.join(package, "execution")]
         args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                 "--die-with-parent", "--new-session", "--chdir", "/tmp"]
+                 "--die-with-parent", "--new-session", "--chdir", chdir]
+        if env is not None:
+            args += ["--clearenv"]
+            for key, value in env.items():
+                args += ["--setenv", key, value]
         if self.drops_uid:
             assert uid is not None
             return args + ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
