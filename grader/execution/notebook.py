@@ -130,7 +130,8 @@ def run_notebook(
 
     `data` maps folder names to host folders linked read-only into the working folder (the
     starter's mnist_data). `final_cell` is appended and run after the student's cells even
-    when one of them raised (it extracts the model); its output is a claim like any other.
+    when one of them raised (it extracts the model); `{out}` in it names the folder the grader
+    reads back. Its output is a claim like any other.
     """
     started = time.monotonic()
     try:
@@ -138,14 +139,24 @@ def run_notebook(
     except ValueError as exc:
         return NotebookRun("invalid", str(exc), duration_s=time.monotonic() - started)
     student_cells = len(nb.cells)
-    if final_cell:
-        nb.cells.append(nbformat.v4.new_code_cell(final_cell, metadata={"grader": "injected"}))
-
     runtime = workdir / "kernel-runtime"
     out = workdir / "out"
     for folder in (runtime, out):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
+    if final_cell:
+        target = OUT_MOUNT if sandbox.isolates else str(out)
+        nb.cells.append(nbformat.v4.new_code_cell(final_cell.replace("{out}", target),
+                                                  metadata={"grader": "injected"}))
+    host_cwd = root / path.relative_to(root).parent
+    if not sandbox.isolates:  # no sandbox: a host copy plays the part of the sandbox's /tmp/work
+        work = workdir / "work"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(root, work, symlinks=False)
+        for name, host in (data or {}).items():
+            if not (work / name).exists():
+                (work / name).symlink_to(host)
+        host_cwd = work / path.relative_to(root).parent
     uid = UIDS.acquire() if sandbox.drops_uid else None
     try:
         if uid is not None:
@@ -184,7 +195,7 @@ def run_notebook(
         km.wrap_command = wrap
         client = _CappedClient(nb, km=km, timeout=limits.cell_timeout_s, allow_errors=True,
                                interrupt_on_timeout=False, startup_timeout=120, record_timing=True,
-                               resources={"metadata": {"path": str(root / rel)}})
+                               resources={"metadata": {"path": str(host_cwd)}})
         client.output_cap = limits.output_bytes_per_cell
         fired = threading.Event()
 
