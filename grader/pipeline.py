@@ -8,6 +8,7 @@ are rebuilt at the end from the `result.json` files on disk, so they include ear
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import traceback
@@ -28,6 +29,7 @@ from grader.presentation.html import write_index, write_report
 from grader.results import Cause, Status, StudentError, SubmissionResult, TaskResult
 
 RESULT_FILE = "result.json"
+RESERVED_IDS = frozenset({"index.html", "grades.csv"})
 REPORT_FILE = "report.html"
 
 
@@ -53,7 +55,9 @@ def default_secret_file() -> Path:
 def unique_ids(paths: list[Path]) -> dict[str, Path]:
     """Submission ids are folder or zip names; `alice/` next to `alice.zip` keeps the full names."""
     stems = [submission_id(p) for p in paths]
-    return {(stem if stems.count(stem) == 1 else p.name): p for stem, p in zip(stems, paths, strict=True)}
+    ids = {(stem if stems.count(stem) == 1 else p.name): p for stem, p in zip(stems, paths, strict=True)}
+    # an id must not collide with the class pages written next to the per-submission folders
+    return {(f"{i}-submission" if i in RESERVED_IDS else i): p for i, p in ids.items()}
 
 
 def grader_failure_result(sub_id: str, rubric: Rubric, exc: BaseException) -> SubmissionResult:
@@ -86,7 +90,14 @@ def is_current(previous: SubmissionResult | None, source: Path, rubric: Rubric) 
 def write_outputs(out: Path, result: SubmissionResult) -> None:
     folder = out / result.submission
     write_text_atomic(folder / RESULT_FILE, json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
-    write_report(folder / REPORT_FILE, result)
+    for name, data in result.artifacts.items():
+        write_text_atomic(folder / name, data.decode("utf-8", errors="replace"))
+    try:
+        write_report(folder / REPORT_FILE, result)
+    except Exception as exc:  # noqa: BLE001 - result.json is written; one broken page must not end the batch
+        write_text_atomic(folder / REPORT_FILE, "<!doctype html><meta charset=utf-8><title>report unavailable</title>"
+                          "<p>GRADER FAILURE: this report could not be drawn (" + html.escape(repr(exc)) + "). "
+                          "The verdicts are in result.json.</p>\n")
 
 
 def write_class_pages(out: Path, rubric: Rubric, results: list[SubmissionResult]) -> None:

@@ -94,6 +94,26 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Plot:
+    """Data for a figure the report draws (kept as data, so reports can be redrawn from result.json).
+
+    kind: `line` (data: {"series": {label: [y...]}, "xlabel", "ylabel"}), `matrix` (data:
+    {"values": [[...]], "xlabel", "ylabel"}) or `images` (data: {"images": [[0..255 × h·w]], "shape": [h, w]}).
+    """
+
+    kind: str
+    title: str
+    data: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "title": self.title, "data": self.data}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plot:
+        return cls(data["kind"], data["title"], data["data"])
+
+
+@dataclass(frozen=True)
 class TaskResult:
     id: str
     title: str
@@ -106,6 +126,7 @@ class TaskResult:
     cause: Cause | None = None  # set for error/timeout
     submitted_text: str | None = None  # e.g. a written proof shown to the TA
     output: str = ""  # captured stdout/stderr of the student's code, capped
+    plots: tuple[Plot, ...] = ()
 
     @property
     def grader_failed(self) -> bool:
@@ -124,6 +145,7 @@ class TaskResult:
             "cause": self.cause.value if self.cause else None,
             "submitted_text": self.submitted_text,
             "output": self.output,
+            "plots": [p.to_json() for p in self.plots],
         }
 
     @classmethod
@@ -140,7 +162,64 @@ class TaskResult:
             cause=Cause(data["cause"]) if data.get("cause") else None,
             submitted_text=data.get("submitted_text"),
             output=data.get("output", ""),
+            plots=tuple(Plot.from_json(p) for p in data.get("plots", ())),
         )
+
+
+@dataclass(frozen=True)
+class CellOutput:
+    """One output of an executed notebook cell: `kind` is text, error or image (a PNG, base64)."""
+
+    kind: str
+    text: str = ""
+    png: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "png": self.png}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CellOutput:
+        return cls(data["kind"], data.get("text", ""), data.get("png"))
+
+
+@dataclass(frozen=True)
+class CellReport:
+    index: int  # 1-based, as a student counts cells
+    source: str
+    status: str  # ok, error, timeout (the cell that was running), not run
+    outputs: tuple[CellOutput, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "source": self.source, "status": self.status,
+                "outputs": [o.to_json() for o in self.outputs]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CellReport:
+        return cls(data["index"], data["source"], data["status"],
+                   tuple(CellOutput.from_json(o) for o in data.get("outputs", ())))
+
+
+@dataclass(frozen=True)
+class NotebookReport:
+    """How the submitted notebook ran: ok, error, timeout, dead, invalid or missing."""
+
+    status: str
+    message: str
+    duration_s: float = 0.0
+    cells: tuple[CellReport, ...] = ()
+    notes: tuple[str, ...] = ()
+    executed_file: str | None = None  # the executed notebook, next to result.json
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "message": self.message, "duration_s": self.duration_s,
+                "cells": [c.to_json() for c in self.cells], "notes": list(self.notes),
+                "executed_file": self.executed_file}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NotebookReport:
+        return cls(data["status"], data["message"], data.get("duration_s", 0.0),
+                   tuple(CellReport.from_json(c) for c in data.get("cells", ())), tuple(data.get("notes", ())),
+                   data.get("executed_file"))
 
 
 @dataclass(frozen=True)
@@ -155,6 +234,9 @@ class SubmissionResult:
     duration_s: float = 0.0
     sandbox: str = ""
     notes: tuple[str, ...] = field(default=())  # submission-level messages (layout fixes, junk ignored)
+    notebook: NotebookReport | None = None
+    # files to write next to result.json (the executed notebook); not part of the JSON itself
+    artifacts: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def score(self) -> float:
@@ -195,6 +277,7 @@ class SubmissionResult:
             "duration_s": self.duration_s,
             "sandbox": self.sandbox,
             "notes": list(self.notes),
+            "notebook": self.notebook.to_json() if self.notebook else None,
         }
 
     @classmethod
@@ -210,4 +293,5 @@ class SubmissionResult:
             duration_s=data.get("duration_s", 0.0),
             sandbox=data.get("sandbox", ""),
             notes=tuple(data.get("notes", ())),
+            notebook=NotebookReport.from_json(data["notebook"]) if data.get("notebook") else None,
         )

@@ -28,11 +28,10 @@ from jupyter_client.manager import AsyncKernelManager, KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from grader.execution.sandbox import SUBMISSION_MOUNT, UIDS, Sandbox
+from grader.execution.sandbox import DATA_MOUNT, SUBMISSION_MOUNT, UIDS, Sandbox
 
 OUT_MOUNT = "/out"
 WORK_DIR = "/tmp/work"
-DATA_MOUNT = "/data"
 _MAX_CELL_OUTPUT = 64 * 1024
 
 

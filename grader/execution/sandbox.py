@@ -31,6 +31,7 @@ UID_BASE = 61000
 UID_SLOTS = 128
 SUBMISSION_MOUNT = "/submission"
 PROBES_MOUNT = "/grader/probes.py"
+DATA_MOUNT = "/data"  # read-only data folders (the starter's mnist_data)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from grader.execution import wire
-from grader.execution.sandbox import PROBES_MOUNT, SUBMISSION_MOUNT, UIDS, Sandbox
+from grader.execution.sandbox import DATA_MOUNT, PROBES_MOUNT, SUBMISSION_MOUNT, UIDS, Sandbox
 
 GRADER_SRC = str(Path(__file__).resolve().parents[2])
 _BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.execution import zygote; zygote.main()"
@@ -70,6 +70,7 @@ class SessionConfig:
     python: str = sys.executable
     workdir: Path | None = None  # HOME/TMPDIR for the student process when it is not isolated
     sandbox: Sandbox | None = None  # None: a plain process (the weakest level)
+    data: dict[str, Path] = field(default_factory=dict)  # read-only folders, at DATA_MOUNT/<name> inside
 
 
 def _clean_env(workdir: Path | str) -> dict[str, str]:
@@ -86,6 +87,13 @@ def _clean_env(workdir: Path | str) -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "PYTHONHASHSEED": "0",
     }
+
+
+def _seconds(value: Any, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
 
 
 class ModuleSession:
@@ -113,7 +121,9 @@ class ModuleSession:
             assert cfg.sandbox is not None
             if cfg.sandbox.drops_uid and self._uid is None:
                 self._uid = UIDS.acquire()
-            argv = cfg.sandbox.wrap(argv, root=cfg.root, probes=cfg.probes, grader_src=GRADER_SRC, uid=self._uid)
+            extra = tuple((str(host), f"{DATA_MOUNT}/{name}", False) for name, host in cfg.data.items())
+            argv = cfg.sandbox.wrap(argv, root=cfg.root, probes=cfg.probes, grader_src=GRADER_SRC, uid=self._uid,
+                                    extra=extra)
         with open(workdir / "fork-server.log", "ab") as log:
             try:
                 self._proc = subprocess.Popen(
@@ -228,5 +238,5 @@ class ModuleSession:
             error=header.get("error") if isinstance(header.get("error"), dict) else None,
             output=str(header.get("output", ""))[: limits.output_bytes + 200],
             detail=str(header.get("detail", "")),
-            duration=float(header.get("duration", time.monotonic() - started)),
+            duration=_seconds(header.get("duration"), time.monotonic() - started),
         )

@@ -30,6 +30,7 @@ from grader.execution.probe_api import IMPORT_PROBE, ContractError, Student
 
 RESULT_FD = 3
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
 
 
 def _set_limits(limits: dict[str, Any], nproc: int | None) -> None:
@@ -108,7 +109,9 @@ def _child(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any
     """Runs in the forked child; never returns."""
     try:
         os.setpgid(0, 0)
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc = ctypes.CDLL(None)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        libc.prctl(_PR_SET_DUMPABLE, 1)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(out_w, 1)
@@ -200,7 +203,7 @@ def _supervise(pid: int, result_r: int, out_r: int, limits: dict[str, Any], swee
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     if sweep:
         _sweep()
     os.close(result_r)
@@ -217,7 +220,8 @@ def _supervise(pid: int, result_r: int, out_r: int, limits: dict[str, Any], swee
         return response
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        if sig in (signal.SIGXCPU, signal.SIGKILL):
+        cpu = usage.ru_utime + usage.ru_stime
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= int(limits["time_s"])):
             response.update(status="timeout", detail=f"used more than {float(limits['time_s']):.3g} s of CPU time")
         else:
             response.update(status="crashed", detail=f"the process was killed by signal {signal.Signals(sig).name}")
@@ -251,10 +255,44 @@ def _call(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any]
         else:
             try:
                 reader_header, payload = wire.decode(*_split(frame))
-                header.update(reader_header)
+                header.update(_sanitise(reader_header))
             except wire.WireError as exc:
                 header.update(status="crashed", detail=f"returned an unreadable result: {exc}")
     return header, payload
+
+
+def _error_fields(error: Any) -> dict[str, Any] | None:
+    if not isinstance(error, dict):
+        return None
+    trace = error.get("traceback")
+    fields = {"type": str(error.get("type", "Error"))[:200], "message": str(error.get("message", ""))[:4000],
+              "traceback": [str(line)[:500] for line in trace[:60]] if isinstance(trace, list) else [],
+              "kind": "contract" if error.get("kind") == "contract" else "raised"}
+    if "file" in error:  # a SyntaxError's location
+        fields["file"] = str(error["file"])[:500]
+        fields["line"] = error["line"] if isinstance(error.get("line"), int) else None
+    return fields
+
+
+def _sanitise(header: Any) -> dict[str, Any]:
+    """Keep only what a result may say, in the types the grader expects: the child is the student."""
+    if not isinstance(header, dict):
+        raise wire.WireError("the result header is not a mapping")
+    status = header.get("status")
+    if status not in ("ok", "error"):
+        raise wire.WireError(f"unknown result status {str(status)[:40]!r}")
+    clean: dict[str, Any] = {"status": status}
+    if status == "error":
+        clean["error"] = _error_fields(header.get("error")) or {"type": "Error", "message": "", "traceback": [],
+                                                                 "kind": "raised"}
+    if "batch" in header:
+        parts = header["batch"]
+        if not isinstance(parts, list):
+            raise wire.WireError("the batch results are not a list")
+        clean["batch"] = [{"status": p.get("status") if p.get("status") in ("ok", "error") else "crashed",
+                           "error": _error_fields(p.get("error"))} if isinstance(p, dict) else {"status": "crashed"}
+                          for p in parts]
+    return clean
 
 
 def _split(frame: bytes) -> tuple[bytes, bytes]:
@@ -290,7 +328,7 @@ def _imported_by(path: Path) -> set[str]:
 
     try:
         tree = ast.parse(path.read_bytes())
-    except (OSError, SyntaxError, ValueError):
+    except Exception:  # noqa: BLE001 - unparsable (or too deep) source is reported when a child imports it
         return {"numpy"}
     names = {"numpy"}
     for node in ast.walk(tree):
@@ -325,6 +363,9 @@ def main() -> None:
         "nproc": init.get("nproc"),
         "probes": _load_probes(init["probes"]),
     }
+    # student children share this uid: without this they could ptrace the fork server or write its
+    # memory through /proc and so shed their rlimits; each child turns it back on for itself
+    ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0)
     wire.write_frame(1, {"status": "ready", "pid": os.getpid()})
     while True:
         try:

@@ -18,7 +18,7 @@ from fractions import Fraction
 # a heading whose first word may be a task id: "## T1", "## Q2", "### P3a: ..."
 _SECTION = re.compile(r"^\s*#{1,6}\s*([A-Za-z]{1,3}\d+[A-Za-z]?)\b.*$")
 _DEFAULT_ID = re.compile(r"^T\d+$", re.IGNORECASE)
-_PAIR = re.compile(r"^\s*[-*]?\s*([^=:]{1,60}?)\s*[=:]\s*(.*?)\s*$")
+_MAX_LINE = 1000  # longer lines are cut before any parsing: answers are short
 _MINUSES = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\u2010\u2011\ufe63\uff0d"), "-")
 
 
@@ -35,6 +35,18 @@ class AnswersDoc:
 
     def section(self, name: str) -> Section | None:
         return self.sections.get(name.upper())
+
+
+def _key_value(line: str) -> tuple[str, str] | None:
+    """`key = value` or `key: value` (a leading list bullet is fine); no regex, so no backtracking."""
+    cut = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
+    if cut < 0:
+        return None
+    key = line[:cut].strip().lstrip("-*").strip()
+    value = line[cut + 1:].strip()
+    if not key or len(key) > 60 or not value:
+        return None
+    return key, value
 
 
 def normalise_key(key: str) -> str:
@@ -60,6 +72,7 @@ def parse(text: str, section_ids: Iterable[str] | None = None) -> AnswersDoc:
             current.text = "\n".join(lines).strip()
 
     for line in text.splitlines():
+        line = line[:_MAX_LINE]
         match = _SECTION.match(line)
         if match and opens_section(match.group(1)):
             close()
@@ -70,9 +83,9 @@ def parse(text: str, section_ids: Iterable[str] | None = None) -> AnswersDoc:
         if current is None:
             continue
         lines.append(line)
-        pair = _PAIR.match(line)
-        if pair and pair.group(2):
-            current.values.setdefault(normalise_key(pair.group(1)), pair.group(2))
+        pair = _key_value(line)
+        if pair:
+            current.values.setdefault(normalise_key(pair[0]), pair[1])
     close()
     return AnswersDoc(sections)
 
@@ -91,9 +104,11 @@ class NumberError(ValueError):
 
 
 def _clean(raw: str) -> str:
-    text = unicodedata.normalize("NFKC", raw).translate(_MINUSES)
+    text = unicodedata.normalize("NFKC", raw[:_MAX_LINE]).translate(_MINUSES)
     text = text.split("=")[-1]  # "(30+1)*1024 + ... = 559059": the stated result is the answer
     text = text.strip().strip("$").strip()
+    if len(text) > 200:
+        raise NumberError("too long to be a number")
     text = re.sub(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"(\1)/(\2)", text)
     text = text.replace("\\cdot", "*").replace("\\times", "*").replace("×", "*").replace("÷", "/")
     text = text.replace("^", "**")

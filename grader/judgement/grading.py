@@ -22,17 +22,28 @@ from typing import Any
 import numpy as np
 
 from grader import __version__
+from grader.execution.notebook import NotebookLimits, NotebookRun, run_notebook
 from grader.execution.probe_api import IMPORT_PROBE
-from grader.execution.sandbox import Sandbox, detect
-from grader.execution.session import Limits, ModuleSession, ProbeOutcome, SandboxError, SessionConfig
+from grader.execution.sandbox import DATA_MOUNT, Sandbox, detect
+from grader.execution.session import GRADER_SRC, Limits, ModuleSession, ProbeOutcome, SandboxError, SessionConfig
 from grader.execution.workspace import SubmissionError, Workspace, content_hash, prepare, submission_id
 from grader.judgement import answers as answers_mod
 from grader.judgement.hidden import HiddenInputs
 from grader.judgement.hints import hint_for
+from grader.judgement.notebook_report import notebook_report
 from grader.judgement.rubric import Rubric, TaskSpec
-from grader.results import Cause, CheckResult, Status, StudentError, SubmissionResult, TaskResult, Visibility
+from grader.results import Cause, CheckResult, Plot, Status, StudentError, SubmissionResult, TaskResult, Visibility
 
 _OUTPUT_CAP = 8 * 1024
+
+
+class TaskEnded(Exception):
+    """Raised by a checks function to end its task with a given status (e.g. `missing`, `timeout`)."""
+
+    def __init__(self, status: Status, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 class ProbeFailure(Exception):
@@ -52,6 +63,20 @@ def _digest(probe: str, kwargs: dict[str, Any], arrays: dict[str, np.ndarray]) -
         h.update(f"{name}{arr.dtype.str}{arr.shape}".encode())
         h.update(arr.tobytes())
     return h.hexdigest()
+
+
+class ProbeData(dict):
+    """A probe's arrays; a key the student process did not send ends the task as a wrong answer,
+    never as a grader failure (the student controls what comes back)."""
+
+    def __init__(self, probe: str, data: dict[str, np.ndarray]) -> None:
+        super().__init__(data)
+        self.probe = probe
+
+    def __missing__(self, key: str) -> np.ndarray:
+        raise ProbeFailure(self.probe, ProbeOutcome("error", error={
+            "type": "WrongReturn", "message": f"the student process returned no {key!r} for {self.probe}",
+            "traceback": [], "kind": "contract"}))
 
 
 class ProbeRunner:
@@ -87,19 +112,82 @@ class ProbeRunner:
             self._cache.update(zip(todo, outcomes, strict=True))
 
 
+class SubmissionRun:
+    """What the tasks of one submission share: the student process, and the notebook run (at most once)."""
+
+    def __init__(self, rubric: Rubric, workspace: Workspace, sandbox: Sandbox, tmp: Path, python: str,
+                 runner: ProbeRunner | None) -> None:
+        self.rubric = rubric
+        self.workspace = workspace
+        self.sandbox = sandbox
+        self.tmp = tmp
+        self.python = python
+        self.runner = runner
+        self._notebook: NotebookRun | None = None
+
+    def notebook(self) -> NotebookRun | None:
+        """Execute the submitted notebook once (None when the rubric has no notebook)."""
+        config = self.rubric.notebook
+        if config is None:
+            return None
+        if self._notebook is None:
+            relpath = self.rubric.files.get("notebook", "")
+            path = self.workspace.find(relpath)
+            if path is None:
+                self._notebook = NotebookRun("missing", _missing_file_message(self.workspace, relpath))
+            else:
+                limits = NotebookLimits(cell_timeout_s=float(config.get("cell_timeout_s", 600)),
+                                        budget_s=float(config.get("budget_s", 900)),
+                                        memory_mb=int(config.get("memory_mb", 4096)))
+                self._notebook = run_notebook(path, self.workspace.root, sandbox=self.sandbox, python=self.python,
+                                              grader_src=GRADER_SRC, workdir=self.tmp / "notebook",
+                                              data=self.rubric.data, limits=limits,
+                                              final_cell=config.get("final_cell_source"))
+        return self._notebook
+
+
 class TaskContext:
-    """What a rubric's checks function may use: probes, hidden inputs, the reference, parameters."""
+    """What a rubric's checks function may use: probes, hidden inputs, the reference, parameters,
+    the submitted files and the executed notebook."""
 
     def __init__(self, task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidden: HiddenInputs,
-                 workspace: Workspace) -> None:
+                 workspace: Workspace, run: SubmissionRun | None = None) -> None:
         self.task = task
         self.rubric = rubric
         self.params = task.params
         self.workspace = workspace
         self._runner = runner
         self._hidden = hidden
+        self._run = run
         self._deadline = time.monotonic() + task.limits.time_s
         self.outputs: list[str] = []
+        self.plots: tuple[Plot, ...] = ()
+
+    def add_plot(self, kind: str, title: str, data: dict[str, Any]) -> None:
+        """Attach figure data to this task's result (the report draws it)."""
+        self.plots = (*self.plots, Plot(kind, title, data))
+
+    def notebook(self) -> NotebookRun | None:
+        """The submitted notebook, executed in the sandbox (once per submission), or None."""
+        return self._run.notebook() if self._run else None
+
+    def submitted_file(self, relpath: str) -> Path | None:
+        """A file as the student handed it in (a private copy), or None."""
+        return self.workspace.find(relpath)
+
+    def data_dir(self, name: str) -> str:
+        """Where probes find the rubric's data folder `name` inside the student process."""
+        isolated = self._run is not None and self._run.sandbox.isolates
+        return f"{DATA_MOUNT}/{name}" if isolated else str(self.rubric.data[name])
+
+    def long_outcome(self, probe: str, limits: Limits, **inputs: Any) -> ProbeOutcome:
+        """A probe with its own limits, outside the task's time budget (a training run on real data)."""
+        if self._runner is None:
+            raise RuntimeError(f"task {self.task.id} calls probes but the rubric has no [module]")
+        result = self._runner.run(probe, inputs, limits)
+        if result.output and result.output not in self.outputs:
+            self.outputs.append(result.output)
+        return result
 
     @property
     def reference(self) -> Any:
@@ -135,7 +223,7 @@ class TaskContext:
         result = self._runner.run(probe, inputs, limits)
         if result.output and result.output not in self.outputs:
             self.outputs.append(result.output)
-        return result
+        return replace(result, data=ProbeData(probe, result.data))
 
     def call(self, probe: str, **inputs: Any) -> dict[str, np.ndarray]:
         """Run a probe; if the student's code did not return, the task ends with that failure."""
@@ -255,9 +343,13 @@ def grade_checks(task: TaskSpec, ctx: TaskContext) -> TaskResult:
             checks.append(check)
     except ProbeFailure as failure:
         return _failure_result(task, failure.outcome, tuple(checks), output="\n".join(ctx.outputs))
+    except TaskEnded as ended:
+        cause = Cause.SUBMISSION if ended.status in (Status.ERROR, Status.TIMEOUT) else None
+        return TaskResult(task.id, task.title, ended.status, 0.0, task.points, ended.message, tuple(checks),
+                          cause=cause, output="\n".join(ctx.outputs)[-_OUTPUT_CAP:], plots=ctx.plots)
     except Exception as exc:  # noqa: BLE001 - a bug in a checks module is a grader failure
         return _grader_failure(task, exc)
-    return _from_checks(task, tuple(checks), "\n".join(ctx.outputs))
+    return replace(_from_checks(task, tuple(checks), "\n".join(ctx.outputs)), plots=ctx.plots)
 
 
 # --- a whole submission ------------------------------------------------------------------------
@@ -322,9 +414,11 @@ def grade_submission(source: Path, rubric: Rubric, secret: bytes, *, python: str
                           for t in rubric.tasks)
             return SubmissionResult(tasks=tasks, duration_s=round(time.monotonic() - started, 3),
                                     content_hash=content_hash(source), **base)
-        tasks = _grade_workspace(workspace, rubric, secret, Path(tmp), python, sub_id, sandbox)
+        tasks, notebook = _grade_workspace(workspace, rubric, secret, Path(tmp), python, sub_id, sandbox)
+    report, artifacts = notebook_report(notebook)
     return SubmissionResult(tasks=tuple(tasks), content_hash=workspace.content_hash, notes=tuple(workspace.notes),
-                            duration_s=round(time.monotonic() - started, 3), **base)
+                            duration_s=round(time.monotonic() - started, 3), notebook=report,
+                            artifacts=artifacts, **base)
 
 
 def _missing_file_message(workspace: Workspace, relpath: str) -> str:
@@ -336,7 +430,7 @@ def _missing_file_message(workspace: Workspace, relpath: str) -> str:
 
 
 def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: Path, python: str | None,
-                     sub_id: str, sandbox: Sandbox) -> list[TaskResult]:
+                     sub_id: str, sandbox: Sandbox) -> tuple[list[TaskResult], NotebookRun | None]:
     answers_file = rubric.files.get("answers", "answers.md")
     doc = None
     answers_path = workspace.find(answers_file)
@@ -359,18 +453,22 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: P
             session = ModuleSession(SessionConfig(
                 root=workspace.root, probes=rubric.probes or Path("/nonexistent"), module=rubric.module_name or "",
                 class_name=rubric.class_name, preload=rubric.preload, workdir=tmp / "home",
-                sandbox=sandbox, **({"python": python} if python else {})))
+                sandbox=sandbox, data=rubric.data, **({"python": python} if python else {})))
     runner = ProbeRunner(session) if session else None
+    run = SubmissionRun(rubric, workspace, sandbox, tmp, python or sys.executable, runner)
     results: list[TaskResult] = []
     try:
+        # the notebook runs first, on its own budget, so it never eats into a task's time limit
+        notebook = run.notebook()
         if runner is not None:
             module_problem = _check_import(rubric, runner)
         for task in rubric.tasks:
-            results.append(_grade_task(task, rubric, runner, hidden, workspace, doc, answers_file, module_problem))
+            results.append(_grade_task(task, rubric, runner, hidden, workspace, doc, answers_file, module_problem,
+                                       run))
     finally:
         if session is not None:
             session.close()
-    return _apply_dependencies(results)
+    return _apply_dependencies(results), notebook
 
 
 def _check_import(rubric: Rubric, runner: ProbeRunner) -> TaskResult | None:
@@ -390,7 +488,7 @@ def _check_import(rubric: Rubric, runner: ProbeRunner) -> TaskResult | None:
 
 def _grade_task(task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidden: HiddenInputs,
                 workspace: Workspace, doc: answers_mod.AnswersDoc | None, answers_file: str,
-                module_problem: TaskResult | None) -> TaskResult:
+                module_problem: TaskResult | None, run: SubmissionRun | None = None) -> TaskResult:
     try:
         if task.grader == "pending":
             return TaskResult(task.id, task.title, Status.PENDING, None, task.points, task.message or "not graded yet")
@@ -400,7 +498,7 @@ def _grade_task(task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidd
             return grade_manual(task, doc, answers_file)
         if "module" in task.needs and module_problem is not None:
             return replace(module_problem, id=task.id, title=task.title, max_points=task.points)
-        ctx = TaskContext(task, rubric, runner, hidden, workspace)
+        ctx = TaskContext(task, rubric, runner, hidden, workspace, run)
         return grade_checks(task, ctx)
     except Exception as exc:  # noqa: BLE001 - never lose a submission to a grader bug (SandboxError included)
         return _grader_failure(task, exc)

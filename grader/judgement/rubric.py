@@ -69,6 +69,8 @@ class Rubric:
     checks_path: Path | None = None
     reference_path: Path | None = None
     answers_template: Path | None = None
+    notebook: dict[str, Any] | None = None  # [notebook]: limits and the final cell that extracts results
+    data: dict[str, Path] = field(default_factory=dict)  # [data]: read-only folders next to student files
     fingerprint: str = ""
     _checks: ModuleType | None = None
     _reference: ModuleType | None = None
@@ -184,9 +186,19 @@ def load(name_or_path: str) -> Rubric:
         raise RubricError(f"{path}: duplicate task ids")
     checks = data.get("checks", {}).get("module")
     template = data.get("answers", {}).get("template")
+    notebook = dict(data["notebook"]) if "notebook" in data else None
+    if notebook and notebook.get("final_cell"):
+        cell_file = here / notebook["final_cell"]
+        if not cell_file.is_file():
+            raise RubricError(f"{path}: [notebook] final_cell {cell_file} does not exist")
+        notebook["final_cell_source"] = cell_file.read_text()
+    data_dirs = {name: (here / rel).resolve() for name, rel in data.get("data", {}).items()}
+    for name, folder in data_dirs.items():
+        if not folder.is_dir():
+            raise RubricError(f"{path}: [data] {name} = {folder} is not a folder")
     reference = data.get("reference", {}).get("module")
     digest = hashlib.sha256(raw)
-    for extra in (checks, module.get("probes"), reference):
+    for extra in (checks, module.get("probes"), reference, (notebook or {}).get("final_cell")):
         if extra and (here / extra).is_file():
             digest.update((here / extra).read_bytes())
     return Rubric(
@@ -198,5 +210,6 @@ def load(name_or_path: str) -> Rubric:
         checks_path=(here / checks).resolve() if checks else None,
         reference_path=(here / reference).resolve() if reference else None,
         answers_template=(here / template).resolve() if template else None,
+        notebook=notebook, data=data_dirs,
         fingerprint=digest.hexdigest()[:16],
     )

@@ -12,15 +12,17 @@ own where a check can isolate it (see ../../shared/hw4/TASKS.md):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from grader.judgement.compare import compare_arrays, summarize, verdict
-from grader.judgement.grading import TaskContext
-from grader.results import CheckResult, Visibility
+from grader.execution.session import Limits
+from grader.judgement.compare import compare_arrays, rel_error, summarize, verdict
+from grader.judgement.grading import TaskContext, TaskEnded
+from grader.results import CheckResult, Status, Visibility
 
 PUBLIC, HIDDEN = Visibility.PUBLIC, Visibility.HIDDEN
 PARAMS = ("W1", "b1", "W2", "b2")
@@ -367,7 +369,7 @@ def toy_training(ctx: TaskContext) -> CheckResult:
         detail = outcome.error.get("message") if outcome.error else outcome.detail
         return verdict(name, PUBLIC, False, expected="< 0.05", got=outcome.status,
                        message=f"the toy training did not finish: {detail}", depends_on=TRAINING_DEPENDS)
-    history = np.asarray(outcome.data["loss_history"], dtype=np.float64).ravel()
+    history = np.asarray(outcome.data.get("loss_history", []), dtype=np.float64).ravel()
     final = float(history[-1]) if history.size else float("nan")
     ok = history.size == 100 and np.isfinite(final) and final < ctx.params["toy_final_loss"]
     return verdict(name, PUBLIC, ok, expected=f"< {ctx.params['toy_final_loss']} (reference 0.01714364353292381)",
@@ -532,3 +534,276 @@ def predict(ctx: TaskContext) -> Iterator[CheckResult]:
     yield _predict_check(ctx, "toy data: predict(X) = argmax of the scores", PUBLIC, toy)
     for i, case in enumerate(cases):
         yield _predict_check(ctx, f"hidden case {i + 1} ({case.shape_label})", HIDDEN, case)
+
+
+# --- T12: the tuned model, measured by the grader ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """The notebook's split: the first 5,000 training images validate, t10k tests; the mean of the
+    other 55,000 training images is subtracted."""
+
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+_MNIST_CACHE: dict[str, Mnist] = {}
+
+
+def _idx(path: Any, offset: int) -> np.ndarray:
+    import gzip
+
+    with gzip.open(path, "rb") as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+
+
+def mnist(folder: Any) -> Mnist:
+    key = str(folder)
+    if key not in _MNIST_CACHE:
+        train = _idx(folder / "train-images-idx3-ubyte.gz", 16).reshape(-1, 784)
+        train_labels = _idx(folder / "train-labels-idx1-ubyte.gz", 8)
+        mean = train[5000:].mean(axis=0)
+        _MNIST_CACHE[key] = Mnist(train[:5000] - mean, train_labels[:5000].astype(np.int64),
+                                  _idx(folder / "t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784) - mean,
+                                  _idx(folder / "t10k-labels-idx1-ubyte.gz", 8).astype(np.int64))
+    return _MNIST_CACHE[key]
+
+
+@dataclass(frozen=True)
+class Model:
+    source: str
+    params: dict[str, np.ndarray] | None = None
+    pred_val: np.ndarray | None = None
+    pred_test: np.ndarray | None = None
+
+
+def _standard_params(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray] | str:
+    """Validated float64 parameters of a 784-H-10 net, or why they are not."""
+    if not all(k in arrays for k in PARAMS):
+        return f"it holds {sorted(arrays)}, not the four arrays {list(PARAMS)}"
+    params = {k: np.array(arrays[k], dtype=np.float64) for k in PARAMS}
+    H = params["W1"].shape[1] if params["W1"].ndim == 2 else -1
+    shapes = {"W1": (784, H), "b1": (H,), "W2": (H, 10), "b2": (10,)}
+    if H < 1 or any(params[k].shape != shapes[k] for k in PARAMS):
+        return "the shapes are " + ", ".join(f"{k} {params[k].shape}" for k in PARAMS) + ", not 784-H-10"
+    if not all(np.all(np.isfinite(v)) for v in params.values()):
+        return "some parameters are NaN or infinite"
+    return params
+
+
+def _load_npz(data: bytes) -> dict[str, np.ndarray] | str:
+    """An .npz the student made, read without unpickling and with declared sizes checked first."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if sum(i.file_size for i in zf.infolist()) > 200 * 2**20:
+                return "it unpacks to more than 200 MB"
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {k: np.array(npz[k]) for k in npz.files}
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the student's to fix
+        return f"it is not a readable .npz ({type(exc).__name__}: {exc})"
+
+
+def find_model(ctx: TaskContext) -> tuple[Model | None, list[str]]:
+    """The tuned model: a file handed in, else a file the notebook run saved, else the kernel's best_net."""
+    tried: list[str] = []
+    candidates: list[tuple[str, bytes]] = []
+    for name in ctx.params["model_files"]:
+        path = ctx.submitted_file(name)
+        if path is not None:
+            candidates.append((f"{name} (handed in)", path.read_bytes()))
+    run = ctx.notebook()
+    if run is not None:
+        for name in ctx.params["model_files"]:
+            if f"notebook_{name}" in run.files:
+                saved = run.files[f"notebook_{name}"]
+                candidates.append((f"{name} (saved by the notebook when the grader ran it)", saved))
+        if "kernel_best_net.npz" in run.files:
+            candidates.append(("best_net.params from the notebook's kernel", run.files["kernel_best_net.npz"]))
+    for source, data in candidates:
+        if source.split()[0].endswith(".pkl"):
+            outcome = ctx.long_outcome("unpickled_model", Limits(time_s=ctx.task.limits.time_s,
+                                                                  memory_mb=ctx.task.limits.memory_mb),
+                                       blob=np.frombuffer(data, dtype=np.uint8).copy(),
+                                       data_dir=ctx.data_dir("mnist_data"))
+            if not outcome.ok:
+                detail = (outcome.error or {}).get("message") or outcome.detail
+                tried.append(f"{source}: could not be loaded in the sandbox ({detail})")
+                continue
+            if "pred_val" in outcome.data:
+                return Model(source + ", evaluated through its own predict()", pred_val=outcome.data["pred_val"],
+                             pred_test=outcome.data["pred_test"]), tried
+            arrays = outcome.data
+        else:
+            arrays = _load_npz(data)
+            if isinstance(arrays, str):
+                tried.append(f"{source}: {arrays}")
+                continue
+        params = _standard_params(arrays)
+        if isinstance(params, str):
+            tried.append(f"{source}: {params}")
+            continue
+        return Model(source, params=params), tried
+    return None, tried
+
+
+def _accuracy(pred: np.ndarray | None, labels: np.ndarray) -> float | None:
+    if pred is None or np.asarray(pred).shape != labels.shape:
+        return None
+    return float(np.mean(np.asarray(pred) == labels))
+
+
+_CLAIMS = {
+    "Validation accuracy": re.compile(r"Validation accuracy:\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)"),
+    "Test accuracy": re.compile(r"Test accuracy:\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)"),
+    "Final training loss": re.compile(r"Final training loss:\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)"),
+    "scores difference": re.compile(r"Difference between your scores and correct scores:\s*([-+0-9.eE]+)"),
+    "loss difference": re.compile(r"Difference between your loss and correct loss:\s*([-+0-9.eE]+)"),
+    "W1 gradient error": re.compile(r"W1 max relative error:\s*([-+0-9.eE]+)"),
+    "W2 gradient error": re.compile(r"W2 max relative error:\s*([-+0-9.eE]+)"),
+    "b1 gradient error": re.compile(r"b1 max relative error:\s*([-+0-9.eE]+)"),
+    "b2 gradient error": re.compile(r"b2 max relative error:\s*([-+0-9.eE]+)"),
+}
+
+
+_BEST_NET = re.compile(r"^\s*best_net\s*=", re.MULTILINE)
+_ABOUT_BEST_NET = ("Validation accuracy", "Test accuracy")
+
+
+def printed_claims(executed: Any) -> dict[str, float]:
+    """What the executed notebook printed; the last printing of each wins. Accuracies count only from
+    the cell that makes best_net on: earlier ones belong to the notebook's other nets."""
+    claims: dict[str, float] = {}
+    seen_best_net = False
+    for cell in getattr(executed, "cells", []):
+        if cell.get("metadata", {}).get("grader") == "injected":
+            continue
+        seen_best_net = seen_best_net or bool(_BEST_NET.search(str(cell.get("source", ""))))
+        for out in cell.get("outputs", []):
+            text = out.get("text") if out.get("output_type") == "stream" else None
+            if not isinstance(text, str):
+                continue
+            for name, pattern in _CLAIMS.items():
+                if name in _ABOUT_BEST_NET and not seen_best_net:
+                    continue
+                for match in pattern.finditer(text):
+                    try:
+                        claims[name] = float(match.group(1))
+                    except ValueError:
+                        pass
+    return claims
+
+
+def measured_claims(ctx: TaskContext, val: float | None, test: float | None) -> dict[str, float]:
+    """The grader's own figures for what the notebook prints (probes already run are cached)."""
+    measured: dict[str, float] = {}
+    if val is not None:
+        measured["Validation accuracy"] = val
+    if test is not None:
+        measured["Test accuracy"] = test
+    toy = toy_case()
+    scores = ctx.outcome("scores", **toy.params, X=toy.X)
+    if scores.ok and np.asarray(scores.data.get("scores")).shape == PUBLISHED_SCORES.shape:
+        measured["scores difference"] = float(np.sum(np.abs(scores.data["scores"] - PUBLISHED_SCORES)))
+    loss_out = ctx.outcome("loss", **toy.params, X=toy.X, y=toy.y, reg=0.1)
+    if loss_out.ok:
+        measured["loss difference"] = float(abs(float(loss_out.data["loss"]) - PUBLISHED_LOSS))
+    probe, inputs = _toy_training_call()
+    training = ctx.outcome(probe, **inputs)
+    if training.ok and np.asarray(training.data.get("loss_history")).size:
+        measured["Final training loss"] = float(np.asarray(training.data["loss_history"]).ravel()[-1])
+    analytic = ctx.outcome("loss", **toy.params, X=toy.X, y=toy.y, reg=0.05)
+    probe, inputs = _numeric_call(toy, 0.05)
+    numeric = ctx.outcome(probe, **inputs)
+    if analytic.ok and numeric.ok:
+        for k in PARAMS:
+            grad = analytic.data.get("grad_" + k)
+            if grad is not None and grad.shape == toy.params[k].shape:
+                num = (numeric.data["plus_" + k] - numeric.data["minus_" + k]) / (2 * NUMERIC_H)
+                measured[f"{k} gradient error"] = rel_error(num, np.asarray(grad, dtype=np.float64))
+    return measured
+
+
+def _claim_check(name: str, claimed: float, measured: float | None, tolerance: float) -> CheckResult:
+    if measured is None:
+        return CheckResult(f"printed {name}", PUBLIC, None, None, claimed, "not counted: the grader has no figure of "
+                           "its own for this")
+    small = "difference" in name or "error" in name
+    if small:  # tiny quantities: a mismatch is a claim on the right side of the notebook's bar, a measure not
+        bar = 1e-7 if "scores" in name else 1e-12 if "loss difference" in name else 1e-8
+        mismatch = (claimed < bar) != (measured < bar) and max(claimed, measured) > 10 * min(claimed, measured)
+    else:
+        mismatch = abs(claimed - measured) > (tolerance if "accuracy" in name else max(1e-6, 1e-3 * abs(measured)))
+    message = ("MISMATCH: the notebook printed a figure the grader does not measure; fabricated or stale output?"
+               if mismatch else "printed and measured agree")
+    return CheckResult(f"printed {name}", PUBLIC, None, measured, claimed, f"not counted (a claim). {message}")
+
+
+def _weights_plot(W1: np.ndarray) -> dict[str, Any]:
+    """The first-layer weights as 28×28 images (the notebook's show_net_weights), at most 64 of them."""
+    images = []
+    for unit in range(min(W1.shape[1], 64)):
+        w = W1[:, unit]
+        low, high = float(w.min()), float(w.max())
+        images.append(np.round(255 * (w - low) / (high - low if high > low else 1)).astype(int).tolist())
+    return {"images": images, "shape": [28, 28]}
+
+
+def tuned_model(ctx: TaskContext) -> Iterator[CheckResult]:
+    data = mnist(ctx.rubric.data["mnist_data"])
+    run = ctx.notebook()
+    model, tried = find_model(ctx)
+    pred_val = pred_test = None
+    if model is not None and model.params is not None:
+        p = model.params
+        forward = lambda X: np.argmax(np.maximum(0, X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"], axis=1)  # noqa: E731
+        pred_val, pred_test = forward(data.X_val), forward(data.X_test)
+        ctx.add_plot("images", "First-layer weights of best_net (as 28×28 images)", _weights_plot(p["W1"]))
+    elif model is not None:
+        pred_val, pred_test = model.pred_val, model.pred_test
+    val, test = _accuracy(pred_val, data.y_val), _accuracy(pred_test, data.y_test)
+    if run is not None and run.executed is not None:
+        claimed = printed_claims(run.executed)
+        measured = measured_claims(ctx, val, test)
+        for name, value in claimed.items():
+            yield _claim_check(name, value, measured.get(name), ctx.params["claim_tolerance"])
+        if "loss_history.npy" in run.files:
+            history = _load_npy(run.files["loss_history.npy"])
+            if history is not None and history.size:
+                step = max(1, history.size // 1000)
+                ctx.add_plot("line", "Training loss history (the notebook's last training run)",
+                             {"series": {"loss": [float(x) for x in history[::step]]},
+                              "xlabel": f"iteration (every {step})", "ylabel": "loss"})
+    if model is None:
+        notebook = f"the notebook {'did not run' if run is None else run.status}: {run.message if run else ''}"
+        why = "; ".join(tried) if tried else "no best_net.npz or best_net.pkl was handed in or saved"
+        status = Status.TIMEOUT if run is not None and run.status == "timeout" else Status.MISSING
+        raise TaskEnded(status, f"no tuned model to measure ({why}; {notebook}). To make T12 gradable, save the "
+                                "model with np.savez('best_net.npz', **best_net.params) and hand in best_net.npz, "
+                                f"or keep the notebook within its budget of {ctx.rubric.notebook['budget_s']} s")
+    if pred_test is not None and np.asarray(pred_test).shape == data.y_test.shape:
+        matrix = np.zeros((10, 10), dtype=int)
+        np.add.at(matrix, (data.y_test, np.clip(np.asarray(pred_test, dtype=np.int64), 0, 9)), 1)
+        ctx.add_plot("matrix", "Confusion matrix of best_net on the test set (rows: true digit)",
+                     {"values": matrix.tolist(), "xlabel": "predicted", "ylabel": "true"})
+    yield verdict(f"validation accuracy ≥ {ctx.params['val_min']} (the grader's 5,000 validation images)", PUBLIC,
+                  val is not None and val >= ctx.params["val_min"], expected=f"≥ {ctx.params['val_min']}", got=val,
+                  message=f"model: {model.source}" + ("" if val is not None else "; its predictions have the wrong "
+                                                                     "shape"))
+    yield verdict(f"test accuracy > {ctx.params['test_above']} (t10k, 10,000 images)", PUBLIC,
+                  test is not None and test > ctx.params["test_above"], expected=f"> {ctx.params['test_above']}",
+                  got=test, message=f"model: {model.source}")
+
+
+def _load_npy(data: bytes) -> np.ndarray | None:
+    import io
+
+    try:
+        return np.asarray(np.load(io.BytesIO(data), allow_pickle=False), dtype=np.float64).ravel()
+    except Exception:  # noqa: BLE001
+        return None

@@ -159,3 +159,37 @@ def probe_train_toy(student: Student, X, y) -> dict[str, Any]:
     if not isinstance(stats, dict) or "loss_history" not in stats:
         raise ContractError("train() should return a dict with 'loss_history'")
     return {"loss_history": _array(stats["loss_history"], "train()['loss_history']")}
+
+
+def _mnist_inputs(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validation and test images preprocessed exactly as the notebook does (mean training image removed)."""
+    import gzip
+
+    def images(name: str) -> np.ndarray:
+        with gzip.open(f"{data_dir}/{name}", "rb") as f:
+            raw = f.read()
+        return np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(-1, 784)
+
+    train = images("train-images-idx3-ubyte.gz")
+    mean = train[5000:].mean(axis=0)
+    return train[:5000] - mean, images("t10k-images-idx3-ubyte.gz") - mean
+
+
+def probe_unpickled_model(student: Student, blob, data_dir: str) -> dict[str, Any]:
+    """T12 from a pickled best_net: unpickled here, in the sandbox, never in the grader.
+
+    A TwoLayerNet-like object hands back its four parameters (the grader evaluates them); any
+    other model is evaluated through its own predict() on the notebook's preprocessing.
+    """
+    import pickle
+
+    student.module()  # the pickle names the student's classes
+    model = pickle.loads(np.asarray(blob, dtype=np.uint8).tobytes())
+    params = getattr(model, "params", None)
+    if isinstance(params, dict) and all(k in params for k in PARAMS):
+        return {k: _array(params[k], f"best_net.params[{k!r}]") for k in PARAMS}
+    if not callable(getattr(model, "predict", None)):
+        raise ContractError(f"the pickled best_net is a {type(model).__name__} with neither params nor predict()")
+    X_val, X_test = _mnist_inputs(data_dir)
+    return {"pred_val": _array(model.predict(X_val), "best_net.predict(X_val)"),
+            "pred_test": _array(model.predict(X_test), "best_net.predict(X_test)")}
