@@ -15,29 +15,32 @@ from grader.pipeline import grade_batch
 from .conftest import PROJECT
 
 SAMPLES = PROJECT / "submissions"
-MANUAL_PENDING = {"T4": "manual", "T12": "pending"}
+MANUAL = {"T4": "manual"}
+NO_MODEL = {"T12": "missing"}  # module-only samples hand in no notebook and no model
 CODE = ("T5", "T6", "T7", "T8", "T9", "T10", "T11")
 
 # submission -> statuses of every task that does not pass (T4 manual and T12 pending are listed
 # separately because every readable submission has them).
 EXPECTED: dict[str, dict[str, str]] = {
+    # its notebook runs within the budget; T12 is measured on the model the run saves
     "reference-solution": {},
-    "zipped-with-wrapper": {},
-    # seed 001: dz/dw0 = 0.9 (1 of 4 T1 values wrong) and T3 = 559059; the code is right.
+    "zipped-with-wrapper": NO_MODEL,
+    # seed 001: dz/dw0 = 0.9 (1 of 4 T1 values wrong) and T3 = 559059; the code is right; its
+    # 36-config sweep is stopped at the notebook budget and T12 comes from the best_net.pkl it handed in
     "seed001-student": {"T1": "fail", "T3": "fail"},
-    "mistake-naive-softmax": {"T6": "fail"},
-    "mistake-w1-grad-no-reg": {"T7": "fail"},
-    "mistake-misaligned-labels": {"T8": "fail"},
-    "mistake-sgd-skips-biases": {"T9": "fail"},
-    "mistake-decay-every-iteration": {"T10": "fail"},
-    "mistake-predict-wrong-axis": {"T11": "fail"},
+    "mistake-naive-softmax": {"T6": "fail", **NO_MODEL},
+    "mistake-w1-grad-no-reg": {"T7": "fail", **NO_MODEL},
+    "mistake-misaligned-labels": {"T8": "fail", **NO_MODEL},
+    "mistake-sgd-skips-biases": {"T9": "fail", **NO_MODEL},
+    "mistake-decay-every-iteration": {"T10": "fail", **NO_MODEL},
+    "mistake-predict-wrong-axis": {"T11": "fail", **NO_MODEL},
     # A forward pass without biases also makes the student's backward disagree with the
     # numeric gradient of the student's own loss: no check can isolate T7 from that bug.
-    "mistake-forward-no-bias": {"T5": "fail", "T7": "fail"},
-    "hang-in-train": {"T8": "timeout", "T9": "timeout", "T10": "timeout"},
-    "python2-code": dict.fromkeys(CODE, "error"),
-    "missing-class": dict.fromkeys(CODE, "error"),
-    "misplaced-module": dict.fromkeys(CODE, "missing"),
+    "mistake-forward-no-bias": {"T5": "fail", "T7": "fail", **NO_MODEL},
+    "hang-in-train": {"T8": "timeout", "T9": "timeout", "T10": "timeout", **NO_MODEL},
+    "python2-code": {**dict.fromkeys(CODE, "error"), **NO_MODEL},
+    "missing-class": {**dict.fromkeys(CODE, "error"), **NO_MODEL},
+    "misplaced-module": {**dict.fromkeys(CODE, "missing"), **NO_MODEL},
 }
 UNREADABLE = {"broken-archive"}
 
@@ -71,7 +74,7 @@ def test_sample_verdicts(graded: tuple[Path, dict], name: str) -> None:
     _, results = graded
     result = results[name]
     got = {t.id: t.status.value for t in result.tasks if t.status.value != "pass"}
-    assert got == {**EXPECTED[name], **MANUAL_PENDING}
+    assert got == {**EXPECTED[name], **MANUAL}
     assert not result.grader_failures
 
 
@@ -86,7 +89,7 @@ def test_unreadable_archive_gets_a_clear_error(graded: tuple[Path, dict]) -> Non
 def test_reference_earns_every_auto_graded_point(graded: tuple[Path, dict]) -> None:
     _, results = graded
     result = results["reference-solution"]
-    auto = [t for t in result.tasks if t.id not in MANUAL_PENDING]
+    auto = [t for t in result.tasks if t.id not in MANUAL]
     assert sum(t.points for t in auto) == sum(t.max_points for t in auto)
 
 
@@ -113,7 +116,7 @@ def test_every_output_file_is_written(graded: tuple[Path, dict]) -> None:
     assert {r["submission"] for r in rows} == set(results)
     assert all(r["grading_status"] == "complete" for r in rows)
     ref = next(r for r in rows if r["submission"] == "reference-solution")
-    assert ref["T5"] == "1" and ref["T4"] == "" and ref["T12"] == ""
+    assert ref["T5"] == "1" and ref["T4"] == "" and ref["T12"] == "1"
 
 
 def test_rerun_skips_unchanged_submissions(graded: tuple[Path, dict], tmp_path: Path) -> None:
@@ -121,3 +124,27 @@ def test_rerun_skips_unchanged_submissions(graded: tuple[Path, dict], tmp_path: 
     rubric = rubric_mod.load("hw4")
     again = grade_batch(SAMPLES, out, rubric, workers=2, secret_file=out.parent / "secret")
     assert again.graded == [] and len(again.skipped) == len(results)
+
+
+def test_seed001_t12_comes_from_its_pickle_after_the_sweep_is_stopped(graded: tuple[Path, dict]) -> None:
+    out, results = graded
+    result = results["seed001-student"]
+    assert result.notebook is not None and result.notebook.status == "timeout"
+    assert "budget" in result.notebook.message
+    t12 = result.task("T12")
+    assert t12.status.value == "pass"
+    assert all("best_net.pkl (handed in)" in c.message for c in t12.checks if c.passed is not None)
+    assert (out / "seed001-student" / "executed.ipynb").is_file()
+
+
+def test_reference_notebook_runs_and_t12_is_measured_on_the_model_it_saved(graded: tuple[Path, dict]) -> None:
+    _, results = graded
+    result = results["reference-solution"]
+    assert result.notebook is not None and result.notebook.status == "ok", result.notebook.message
+    t12 = result.task("T12")
+    counted = [c for c in t12.checks if c.passed is not None]
+    assert len(counted) == 2 and all(c.passed for c in counted)
+    assert "saved by the notebook" in counted[0].message
+    claims = [c for c in t12.checks if c.passed is None]
+    assert claims and not any("MISMATCH" in c.message for c in claims)
+    assert {p.kind for p in t12.plots} == {"images", "line", "matrix"}
