@@ -11,6 +11,7 @@ import hashlib
 import json
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -124,26 +125,42 @@ class SubmissionRun:
         self.python = python
         self.runner = runner
         self._notebook: NotebookRun | None = None
+        self._thread: threading.Thread | None = None
+
+    def start_notebook(self) -> None:
+        """Run the notebook in the background while the module checks use the other core."""
+        if self.rubric.notebook is not None and self._thread is None:
+            self._thread = threading.Thread(target=self._run_notebook, name="notebook", daemon=True)
+            self._thread.start()
 
     def notebook(self) -> NotebookRun | None:
-        """Execute the submitted notebook once (None when the rubric has no notebook)."""
-        config = self.rubric.notebook
-        if config is None:
+        """The submitted notebook's run, executed once (None when the rubric has no notebook)."""
+        if self.rubric.notebook is None:
             return None
-        if self._notebook is None:
-            relpath = self.rubric.files.get("notebook", "")
-            path = self.workspace.find(relpath)
-            if path is None:
-                self._notebook = NotebookRun("missing", _missing_file_message(self.workspace, relpath))
-            else:
-                limits = NotebookLimits(cell_timeout_s=float(config.get("cell_timeout_s", 600)),
-                                        budget_s=float(config.get("budget_s", 900)),
-                                        memory_mb=int(config.get("memory_mb", 4096)))
-                self._notebook = run_notebook(path, self.workspace.root, sandbox=self.sandbox, python=self.python,
-                                              grader_src=GRADER_SRC, workdir=self.tmp / "notebook",
-                                              data=self.rubric.data, limits=limits,
-                                              final_cell=config.get("final_cell_source"))
+        self.start_notebook()
+        assert self._thread is not None
+        self._thread.join()
         return self._notebook
+
+    def _run_notebook(self) -> None:
+        config = self.rubric.notebook
+        assert config is not None
+        relpath = self.rubric.files.get("notebook", "")
+        path = self.workspace.find(relpath)
+        if path is None:
+            self._notebook = NotebookRun("missing", _missing_file_message(self.workspace, relpath))
+            return
+        limits = NotebookLimits(cell_timeout_s=float(config.get("cell_timeout_s", 600)),
+                                budget_s=float(config.get("budget_s", 900)),
+                                memory_mb=int(config.get("memory_mb", 4096)))
+        try:
+            self._notebook = run_notebook(path, self.workspace.root, sandbox=self.sandbox, python=self.python,
+                                          grader_src=GRADER_SRC, workdir=self.tmp / "notebook",
+                                          data=self.rubric.data, limits=limits,
+                                          final_cell=config.get("final_cell_source"))
+        except Exception as exc:  # noqa: BLE001 - a grader failure, reported as such, never a lost submission
+            self._notebook = NotebookRun("dead", f"GRADER FAILURE (not the student's fault): could not run the "
+                                                 f"notebook: {type(exc).__name__}: {exc}")
 
 
 class TaskContext:
@@ -168,8 +185,15 @@ class TaskContext:
         self.plots = (*self.plots, Plot(kind, title, data))
 
     def notebook(self) -> NotebookRun | None:
-        """The submitted notebook, executed in the sandbox (once per submission), or None."""
-        return self._run.notebook() if self._run else None
+        """The submitted notebook, executed in the sandbox (once per submission), or None.
+
+        Waiting for it does not count against the task's time limit."""
+        if self._run is None:
+            return None
+        waited = time.monotonic()
+        run = self._run.notebook()
+        self._deadline += time.monotonic() - waited
+        return run
 
     def submitted_file(self, relpath: str) -> Path | None:
         """A file as the student handed it in (a private copy), or None."""
@@ -388,7 +412,7 @@ def _apply_dependencies(results: list[TaskResult]) -> list[TaskResult]:
                 c = replace(c, passed=None, message=f"{note}. {c.message}".strip())
             checks.append(c)
         spec = TaskSpec(task.id, task.title, task.max_points, "checks")
-        final.append(_from_checks(spec, tuple(checks), task.output))
+        final.append(replace(_from_checks(spec, tuple(checks), task.output), plots=task.plots))
     return final
 
 
@@ -458,14 +482,15 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: P
     run = SubmissionRun(rubric, workspace, sandbox, tmp, python or sys.executable, runner)
     results: list[TaskResult] = []
     try:
-        # the notebook runs first, on its own budget, so it never eats into a task's time limit
-        notebook = run.notebook()
+        # the notebook runs alongside the module checks, on its own budget
+        run.start_notebook()
         if runner is not None:
             module_problem = _check_import(rubric, runner)
         for task in rubric.tasks:
             results.append(_grade_task(task, rubric, runner, hidden, workspace, doc, answers_file, module_problem,
                                        run))
     finally:
+        notebook = run.notebook()  # joined here in any case: the kernel never outlives its submission
         if session is not None:
             session.close()
     return _apply_dependencies(results), notebook

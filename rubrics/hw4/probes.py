@@ -193,3 +193,28 @@ def probe_unpickled_model(student: Student, blob, data_dir: str) -> dict[str, An
     X_val, X_test = _mnist_inputs(data_dir)
     return {"pred_val": _array(model.predict(X_val), "best_net.predict(X_val)"),
             "pred_test": _array(model.predict(X_test), "best_net.predict(X_test)")}
+
+
+def probe_mnist_training(student: Student, data_dir: str, hidden_size: int, num_iters: int, batch_size: int,
+                         learning_rate: float, learning_rate_decay: float, seed: int) -> dict[str, Any]:
+    """T8–T10 on real data: the notebook's learning-rate-decay run with the student's own TwoLayerNet.
+
+    Returns the validation predictions (the grader scores them) and the loss history."""
+    import gzip
+
+    def idx(name: str, offset: int) -> np.ndarray:
+        with gzip.open(f"{data_dir}/{name}", "rb") as f:
+            return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+
+    images = idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 784)
+    labels = idx("train-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    mean = images[5000:].mean(axis=0)
+    X_train, y_train = images[5000:] - mean, labels[5000:]
+    X_val, y_val = images[:5000] - mean, labels[:5000]
+    np.random.seed(seed)
+    net = student.cls()(784, hidden_size, 10)
+    stats = net.train(X_train, y_train, X_val, y_val, num_iters=num_iters, batch_size=batch_size,
+                      learning_rate=learning_rate, learning_rate_decay=learning_rate_decay, reg=0, verbose=False)
+    history = stats.get("loss_history", []) if isinstance(stats, dict) else []
+    return {"pred_val": _array(net.predict(X_val), "predict(X_val)"),
+            "loss_history": _array(history, "train()['loss_history']")}
