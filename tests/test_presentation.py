@@ -6,12 +6,17 @@ Results are built by hand so these tests do not depend on execution or judgement
 from __future__ import annotations
 
 import ast
+import base64
 import csv
 import html as htmllib
+import io
 import re
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+from matplotlib import image as mpimg
 
 from grader.presentation import atomic
 from grader.presentation.atomic import write_text_atomic
@@ -20,11 +25,17 @@ from grader.presentation.html import (
     format_number,
     render_index,
     render_report,
+    valid_png,
     write_report,
 )
+from grader.presentation.plots import render_plot
 from grader.results import (
     Cause,
+    CellOutput,
+    CellReport,
     CheckResult,
+    NotebookReport,
+    Plot,
     Status,
     StudentError,
     SubmissionResult,
@@ -163,7 +174,8 @@ def _text(page: str) -> str:
 
 
 def _task_rows(page: str) -> dict[str, str]:
-    tbody = page.split('<table class="tasks">', 1)[1].split("<h2>Legend</h2>", 1)[0]
+    # the task table ends before the next heading (the notebook section or the legend)
+    tbody = re.split(r"<h2[ >]", page.split('<table class="tasks">', 1)[1], maxsplit=1)[0]
     chunks = re.split(r'<tr id="task-', tbody)[1:]
     return {c.split('"', 1)[0]: c for c in chunks}
 
@@ -512,3 +524,232 @@ def test_templates_found_from_any_working_directory(
     # the CLI is run from course folders, not from the repository
     monkeypatch.chdir("/")
     assert "alice" in render_report(alice())
+
+
+# --- plots ------------------------------------------------------------------------------------
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+LINE = Plot("line", "Training loss", {"series": {"loss": [2.3 / (1 + i) for i in range(500)], "val": [1.0, 0.5]},
+                                      "xlabel": "iteration", "ylabel": "loss"})
+MATRIX = Plot("matrix", "Confusion matrix",
+              {"values": [[90 if i == j else i + j for j in range(10)] for i in range(10)],
+               "xlabel": "predicted", "ylabel": "true"})
+IMAGES = Plot("images", "Weights", {"images": [[(k * 7 + p) % 256 for p in range(28 * 28)] for k in range(64)],
+                                    "shape": [28, 28]})
+
+
+def _png_b64(rgb: tuple[int, int, int] = (255, 0, 0)) -> str:
+    buf = io.BytesIO()
+    mpimg.imsave(buf, np.full((4, 6, 3), np.array(rgb, dtype=np.uint8)), format="png")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _with(task_plots: tuple[Plot, ...] = (), checks: tuple[CheckResult, ...] = (),
+          notebook: NotebookReport | None = None) -> SubmissionResult:
+    task = TaskResult("T12", "Tuned model", Status.PASS, 1.0, 1.0, "ok", checks=checks, plots=task_plots)
+    return SubmissionResult("s", "hw4", "1", (task,), notebook=notebook)
+
+
+@pytest.mark.parametrize("plot", [LINE, MATRIX, IMAGES], ids=lambda p: p.kind)
+def test_plots_render_to_valid_pngs(plot: Plot) -> None:
+    b64 = render_plot(plot)
+    assert b64 is not None
+    raw = base64.b64decode(b64, validate=True)
+    assert raw.startswith(PNG_MAGIC)
+    pixels = mpimg.imread(io.BytesIO(raw), format="png")
+    assert pixels.ndim == 3 and min(pixels.shape[:2]) > 100
+    assert pixels[..., :3].std() > 0.05  # something was drawn
+    assert valid_png(b64) == b64
+
+
+def test_plot_labels_are_plain_text() -> None:
+    # `$...$` would be mathtext (and a parse error at draw time); labels are drawn as given
+    odd = Plot("line", "x", {"series": {"$\\frac{": [1.0, float("nan"), float("inf"), 2.0]},
+                             "xlabel": "$\\sqrt{", "ylabel": "a\x00b" * 100})
+    assert render_plot(odd) is not None
+
+
+MALFORMED: list[Any] = [
+    Plot("pie", "x", {"values": [1, 2]}),
+    Plot("line", "x", None),  # type: ignore[arg-type]
+    Plot("line", "x", {"series": []}),
+    Plot("line", "x", {"series": {}}),
+    Plot("line", "x", {"series": {"a": ["1", "2"]}}),
+    Plot("line", "x", {"series": {"a": [True, False]}}),
+    Plot("line", "x", {"series": {"a": [float("nan")] * 3}}),
+    Plot("line", "x", {"series": {"a": [1.0] * 20_001}}),
+    Plot("line", "x", {"series": {"a": [1.0, 2.0]}, "xlabel": {"evil": 1}}),
+    Plot("matrix", "x", {"values": [[1, 2], [3]]}),
+    Plot("matrix", "x", {"values": [[1] * 51]}),
+    Plot("matrix", "x", {"values": [[1, float("inf")]]}),
+    Plot("matrix", "x", {"values": "[[1]]"}),
+    Plot("images", "x", {"images": [[0] * 6], "shape": [2, 2]}),
+    Plot("images", "x", {"images": [[0] * 4] * 65, "shape": [2, 2]}),
+    Plot("images", "x", {"images": [[0] * 4], "shape": [2, 2.0]}),
+    Plot("images", "x", {"images": [[0] * 65 * 65], "shape": [65, 65]}),
+    Plot("images", "x", {"images": [[256, 0, 0, 0]], "shape": [2, 2]}),
+    Plot("images", "x", {"images": [[-1, 0, 0, 0]], "shape": [2, 2]}),
+    Plot("images", "x", {"shape": [2, 2]}),
+    "not a plot",
+]
+
+
+@pytest.mark.parametrize("plot", MALFORMED)
+def test_malformed_plot_is_unavailable_not_an_exception(plot: Any) -> None:
+    assert render_plot(plot) is None
+
+
+def test_report_shows_plots_under_their_task() -> None:
+    page = render_report(_with((LINE, MATRIX, Plot("images", "Weights <b>w</b>", IMAGES.data))))
+    row = _task_rows(page)["T12"]
+    assert row.count('<img src="data:image/png;base64,') == 3
+    assert [htmllib.unescape(c) for c in re.findall(r"<figcaption>(.*?)</figcaption>", row)] == [
+        "Training loss", "Confusion matrix", "Weights <b>w</b>"]
+    assert "<b>w</b>" not in page  # the title is escaped (caption and alt)
+    assert "plot unavailable" not in page
+    _assert_offline(page)
+
+
+def test_report_malformed_plot_says_unavailable() -> None:
+    page = render_report(_with((Plot("matrix", "Confusion", {"values": [[1, 2], [3]]}), LINE)))
+    row = _task_rows(page)["T12"]
+    assert "plot unavailable" in row and "Confusion" in row
+    assert row.count("<img") == 1  # the good plot is still drawn
+
+
+def test_csp_allows_data_images_only() -> None:
+    page = render_report(_with((LINE,)))
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)
+    assert csp is not None
+    assert "img-src data:;" in csp.group(1) and "default-src 'none'" in csp.group(1)
+    assert "script-src" not in csp.group(1)
+
+
+# --- notebook ---------------------------------------------------------------------------------
+
+
+def _notebook(*cells: CellReport, status: str = "ok", executed_file: str | None = "executed.ipynb") -> NotebookReport:
+    return NotebookReport(status, f"message for {status}", 3.25, cells, ("note one",), executed_file)
+
+
+def test_report_without_notebook_has_no_notebook_section() -> None:
+    page = render_report(bob())
+    assert 'id="notebook"' not in page and "In [" not in page
+
+
+def test_notebook_section() -> None:
+    nb = _notebook(
+        CellReport(1, "import numpy as np", "ok"),
+        CellReport(2, "x = 1\nprint(x)", "ok", (CellOutput("text", "1\n"), CellOutput("text", "2\n"))),
+        CellReport(3, "raise ValueError", "error", (CellOutput("error", "ValueError: boom"),)),
+        CellReport(4, "while True: pass", "timeout"),
+        CellReport(5, "print('late')", "not run"),
+        status="error",
+    )
+    page = render_report(_with(notebook=nb))
+    section = page.split('<h2 id="notebook">', 1)[1].split("<h2>Legend</h2>", 1)[0]
+    text = _text(section)
+    assert '<span class="badge tone-bad">error</span>' in section
+    assert "message for error" in text and "ran 3.2 s" in text and "note one" in text
+    assert '<a class="small" href="executed.ipynb">' in section
+    for i in range(1, 6):
+        assert f"In [{i}]" in text
+    cells = re.split(r'<div class="cell ', section)[1:]
+    assert len(cells) == 5
+    assert "<details class=\"src\">" in cells[0] and "<details class=\"src\" open>" in cells[2]
+    assert "<details class=\"src\" open>" in cells[3]  # the cell that ran out of time
+    assert cells[1].count('<pre class="wrap out">1\n2\n</pre>') == 1  # stream chunks joined
+    assert '<pre class="wrap cell-err">ValueError: boom</pre>' in cells[2]
+    assert cells[2].startswith("tone-bad") and cells[3].startswith("tone-timeout") and "st-not-run" in cells[4]
+    assert "error" in _text(page.split("<h2>Tasks</h2>", 1)[0])  # the header names the notebook's status
+
+
+@pytest.mark.parametrize("status,tone", [("ok", "ok"), ("error", "bad"), ("dead", "bad"), ("timeout", "timeout"),
+                                         ("invalid", "grey"), ("missing", "grey"), ("<b>x</b>", "grey")])
+def test_notebook_status_badge(status: str, tone: str) -> None:
+    page = render_report(_with(notebook=_notebook(status=status)))
+    assert f'<span class="badge tone-{tone}">{htmllib.escape(status, quote=False)}</span>' in page
+    assert "<b>x</b>" not in page
+
+
+def test_notebook_cell_outputs_are_escaped() -> None:
+    nb = _notebook(CellReport(1, f"print('{SCRIPT}')  # {IMG}", "error",
+                              (CellOutput("text", SCRIPT), CellOutput("error", f"Error: {IMG}"))),
+                   CellReport(f"2{SCRIPT}", "x", SCRIPT))  # type: ignore[arg-type]
+    page = render_report(SubmissionResult("s", "hw4", "1", (TaskResult("T1", "x", Status.PASS, 1.0, 1.0),),
+                                          notebook=NotebookReport(SCRIPT, SCRIPT, 0.0, nb.cells, (SCRIPT,), None)))
+    _assert_no_raw_markup(page)
+    assert page.count(htmllib.escape(SCRIPT, quote=False)) >= 5
+    assert htmllib.escape(IMG, quote=False) in page
+
+
+@pytest.mark.parametrize("bad", [
+    base64.b64encode(b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>").decode(),
+    base64.b64encode(b"GIF89a....").decode(),
+    "not base64 at all!",
+    _png_b64() + '"><script>alert(1)</script>',
+    "",
+    None,
+])
+def test_notebook_image_must_be_a_png(bad: Any) -> None:
+    nb = _notebook(CellReport(1, "show()", "ok", (CellOutput("image", png=bad), CellOutput("image", png=_png_b64()))))
+    page = render_report(_with(notebook=nb))
+    imgs = re.findall(r'<img [^>]*src="data:image/png;base64,([^"]*)"', page)
+    assert imgs == [_png_b64()]  # only the real PNG is embedded
+    assert "<svg" not in page and "onload" not in page and "<script" not in page
+    assert "1 image output not shown" in _text(page)
+
+
+def test_notebook_image_accepts_wrapped_base64() -> None:
+    wrapped = "\n".join(re.findall(".{1,76}", _png_b64((0, 0, 255))))
+    page = render_report(_with(notebook=_notebook(CellReport(1, "show()", "ok", (CellOutput("image", png=wrapped),)))))
+    assert f'src="data:image/png;base64,{_png_b64((0, 0, 255))}"' in page
+
+
+@pytest.mark.parametrize("name", ["javascript:alert(1)", "../../etc/passwd", "//evil.example/x.ipynb",
+                                  "http://evil.example/x", ".hidden", "a b.ipynb"])
+def test_notebook_link_only_to_a_plain_file_name(name: str) -> None:
+    page = render_report(_with(notebook=_notebook(executed_file=name)))
+    section = page.split('<h2 id="notebook">', 1)[1]
+    assert "executed notebook" in section
+    assert '<a class="small"' not in section
+    assert 'href="' + name not in page
+
+
+def test_valid_png() -> None:
+    png = _png_b64()
+    assert valid_png(png) == png
+    assert valid_png(png, max_bytes=10) is None
+    assert valid_png(base64.b64encode(b"\x89PNX\r\n\x1a\n....").decode()) is None
+    assert valid_png(123) is None
+
+
+# --- notebook claims --------------------------------------------------------------------------
+
+
+def test_mismatch_claim_is_marked() -> None:
+    checks = (
+        CheckResult("printed Test accuracy", PUBLIC, None, 0.97, 0.99,
+                    "not counted (a claim). MISMATCH: the notebook printed a figure the grader does not measure"),
+        CheckResult("printed Validation accuracy", PUBLIC, None, 0.98, 0.98,
+                    "not counted (a claim). printed and measured agree"),
+        CheckResult("accuracy", PUBLIC, True, "> 0.96", 0.97, "MISMATCH in a counted check is just a message"),
+    )
+    page = render_report(_with(checks=checks))
+    row = _task_rows(page)["T12"]
+    rows = re.findall(r'<tr class="(c-[a-z]+)">.*?<td class="res">(.*?)</td>', row, flags=re.DOTALL)
+    assert [(cls, _text(res)) for cls, res in rows] == [
+        ("c-mismatch", "⚠ mismatch"), ("c-nc", "not counted"), ("c-pass", "✓ pass")]
+    assert "Notebook output contradicts the grader's own measurement (T12)" in _text(page)
+    assert "contradicts the grader" not in render_report(_with(checks=checks[1:]))
+
+
+def test_notebook_that_never_ran_shows_no_duration() -> None:
+    nb = NotebookReport("missing", "Lab.ipynb was not found in the submission", 0.0)
+    page = render_report(_with(notebook=nb))
+    text = _text(page)
+    assert "Lab.ipynb was not found in the submission" in text and "No code cells to show." in text
+    section = _text(page.split('<h2 id="notebook">', 1)[1].split("<h2>Legend</h2>", 1)[0])
+    assert "0.0 s" not in section and "ran " not in section
+    assert "(0.0 s)" not in text  # nor in the header's notebook line
+    assert '<span class="badge tone-grey">missing</span>' in page

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import socket
 import sys
@@ -251,7 +252,7 @@ def test_full_level_report_carries_no_weak_warning(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("GRADER_SANDBOX", raising=False)
     result = grade_submission(SOLUTION, hw4, SECRET)
     assert result.sandbox.startswith("full:"), result.sandbox
-    page = render_report(result)
+    page = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", render_report(result))  # base64 may spell WEAK
     assert "WEAK" not in page and "weak or no isolation" not in page
 
 

@@ -1,16 +1,20 @@
 """HTML reports: one page per submission for the TA/student, and a class overview.
 
 Everything a student controls (messages, expected/got, tracebacks, output, submitted text,
-even the submission id) reaches the page only through Jinja2 autoescaping; templates never
-mark such data `|safe`. Pages are self-contained (inline CSS, no scripts, no external loads)
-so they can be mailed, archived or opened offline without phoning home.
+notebook cells, even the submission id) reaches the page only through Jinja2 autoescaping;
+templates never mark such data `|safe`. Images are embedded as `data:` URLs only after they are
+checked to decode to a PNG. Pages are self-contained (inline CSS and images, no scripts, no
+external loads) so they can be mailed, archived or opened offline without phoning home.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import json
 import math
+import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +24,8 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from grader.presentation.atomic import write_text_atomic
-from grader.results import AUTO_GRADED, Cause, Status, SubmissionResult, TaskResult
+from grader.presentation.plots import render_plot
+from grader.results import AUTO_GRADED, Cause, CheckResult, NotebookReport, Status, SubmissionResult, TaskResult
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -28,6 +33,10 @@ _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _MAX_VALUE_CHARS = 4000
 _MAX_OUTPUT_CHARS = 20000
 _TITLE_MESSAGE_CHARS = 160
+_MAX_SOURCE_CHARS = 6000
+_MAX_PNG_BYTES = 600 * 1024
+_MAX_NOTEBOOK_IMAGES = 24
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 STATUS_LEGEND: tuple[tuple[str, str], ...] = (
     ("pass", "all counted checks passed"),
@@ -57,6 +66,7 @@ def _env() -> Environment:
     env.globals["value_pair"] = _format_pair
     env.filters["clip"] = _clip
     env.globals["STATUS_LEGEND"] = STATUS_LEGEND
+    env.globals["is_mismatch"] = is_mismatch
     return env
 
 
@@ -174,6 +184,136 @@ def _sandbox_warning(sandbox: str) -> bool:
     return "weak" in s or "none" in s
 
 
+def is_mismatch(check: CheckResult) -> bool:
+    """A not-counted claim check that caught the notebook printing what the grader cannot reproduce."""
+    return check.passed is None and isinstance(check.message, str) and "MISMATCH" in check.message
+
+
+def valid_png(data: object, max_bytes: int = _MAX_PNG_BYTES) -> str | None:
+    """`data` as canonical base64 when it really is a PNG (of at most `max_bytes`), else None.
+
+    Whatever comes back is plain base64 alphabet, so it is safe inside a `data:` URL attribute.
+    """
+    if not isinstance(data, str) or len(data) > max_bytes * 4 // 3 + 64:
+        return None
+    try:
+        raw = base64.b64decode("".join(data.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not raw.startswith(_PNG_MAGIC) or len(raw) > max_bytes:
+        return None
+    return base64.b64encode(raw).decode("ascii")
+
+
+@dataclass(frozen=True)
+class _PlotView:
+    title: str
+    png: str | None  # None: "plot unavailable"
+
+
+def _plots(task: TaskResult) -> list[_PlotView]:
+    return [_PlotView(str(p.title), valid_png(render_plot(p))) for p in task.plots]
+
+
+@dataclass(frozen=True)
+class _OutputView:
+    kind: str  # text | error | image
+    text: str = ""
+    png: str | None = None
+
+
+@dataclass(frozen=True)
+class _CellView:
+    index: str
+    status: str
+    tone: str  # ok | bad | timeout | grey
+    source: str
+    first_line: str
+    n_lines: int
+    open: bool
+    outputs: tuple[_OutputView, ...]
+    n_dropped_images: int
+
+
+@dataclass(frozen=True)
+class _NotebookView:
+    status: str
+    tone: str
+    message: str
+    duration: str
+    notes: tuple[str, ...]
+    cells: tuple[_CellView, ...]
+    executed_href: str | None
+    executed_name: str | None
+
+
+_NOTEBOOK_TONES = {"ok": "ok", "error": "bad", "dead": "bad", "timeout": "timeout"}
+_CELL_TONES = {"ok": "ok", "error": "bad", "dead": "bad", "timeout": "timeout"}
+_SAFE_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,200}")
+
+
+def _text_of(value: object) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def _notebook(nb: NotebookReport | None) -> _NotebookView | None:
+    if nb is None:
+        return None
+    images_left = _MAX_NOTEBOOK_IMAGES
+    cells = []
+    for cell in nb.cells:
+        outputs = []
+        dropped = 0
+        for out in cell.outputs:
+            if out.kind == "image":
+                png = valid_png(out.png) if images_left > 0 else None
+                if png is None:
+                    dropped += 1  # not a PNG (or over the cap): never embedded
+                    continue
+                images_left -= 1
+                outputs.append(_OutputView("image", png=png))
+            elif out.kind in ("text", "error"):
+                text = _text_of(out.text)
+                if out.kind == "text" and outputs and outputs[-1].kind == "text":  # stream chunks: one block
+                    text = outputs.pop().text + text
+                outputs.append(_OutputView(out.kind, _clip(text)))
+        source = _text_of(cell.source)
+        status = _text_of(cell.status)
+        first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+        cells.append(
+            _CellView(
+                index=_text_of(cell.index),
+                status=status,
+                tone=_CELL_TONES.get(status, "grey"),
+                source=_clip(source, _MAX_SOURCE_CHARS),
+                first_line=_one_line(first, 100),
+                n_lines=len(source.splitlines()),
+                open=status in ("error", "timeout", "dead"),
+                outputs=tuple(outputs),
+                n_dropped_images=dropped,
+            )
+        )
+    try:  # a notebook that never started (missing, invalid) has no duration worth showing
+        seconds = float(nb.duration_s)
+        duration = f"{seconds:.1f} s" if seconds > 0 else ""
+    except (TypeError, ValueError):
+        duration = ""
+    # a relative link to the executed notebook next to report.html; anything path- or URL-like is not linked
+    name = nb.executed_file if isinstance(nb.executed_file, str) else None
+    href = quote(name, safe="") if name and _SAFE_FILE.fullmatch(name) else None
+    status = _text_of(nb.status)
+    return _NotebookView(
+        status=status,
+        tone=_NOTEBOOK_TONES.get(status, "grey"),
+        message=_clip(_text_of(nb.message), _MAX_VALUE_CHARS),
+        duration=duration,
+        notes=tuple(_text_of(n) for n in nb.notes),
+        cells=tuple(cells),
+        executed_href=href,
+        executed_name=name,
+    )
+
+
 def render_report(result: SubmissionResult) -> str:
     """Give a TA (or the student) one page that explains every point given or withheld.
 
@@ -192,6 +332,9 @@ def render_report(result: SubmissionResult) -> str:
             sandbox_warning=_sandbox_warning(result.sandbox),
             max_output_chars=_MAX_OUTPUT_CHARS,
             Cause=Cause,
+            plots=[_plots(t) for t in result.tasks],
+            notebook=_notebook(result.notebook),
+            mismatch_tasks=[t.id for t in result.tasks if any(is_mismatch(c) for c in t.checks)],
         )
     )
 
