@@ -35,8 +35,11 @@ def test_a_train_that_only_works_on_the_toy_fails_on_real_data(make_submission, 
     assert not_passing(result) == {"T8": "fail", "T9": "fail", "T10": "fail"}
 
 
-def test_the_check_can_be_switched_off(hw4_full: Rubric) -> None:
-    assert all("mnist_training" in t.params for t in hw4_full.tasks if t.id in ("T8", "T9", "T10"))
+def test_the_check_can_be_switched_off(make_submission, hw4_full: Rubric) -> None:
     off = dataclasses.replace(hw4_full, tasks=tuple(
-        dataclasses.replace(t, params={**t.params, "mnist_training": False}) for t in hw4_full.tasks))
-    assert all(not t.params["mnist_training"] for t in off.tasks if "mnist_training" in t.params)
+        dataclasses.replace(t, params={**t.params, "mnist_training": False}) if "mnist_training" in t.params else t
+        for t in hw4_full.tasks))
+    result = grade_submission(make_submission(), off, SECRET)
+    for task_id in ("T8", "T9", "T10"):
+        assert not [c for c in result.task(task_id).checks if c.name.startswith(NAME)]
+        assert result.task(task_id).status.value == "pass"

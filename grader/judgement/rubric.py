@@ -13,7 +13,7 @@ import importlib.util
 import os
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -90,6 +90,11 @@ class Rubric:
                 raise RubricError(f"rubric {self.id} has checks tasks but no [checks] module")
             self._checks = load_module_from(self.checks_path, f"grader_rubric_{self.id}_checks")
         return self._checks
+
+    def without_param(self, name: str) -> Rubric:
+        """A copy whose tasks lack the parameter `name` (e.g. to leave out an optional, slow check)."""
+        tasks = tuple(replace(t, params={k: v for k, v in t.params.items() if k != name}) for t in self.tasks)
+        return replace(self, tasks=tasks)
 
     def load_judges(self) -> None:
         """Import the checks module and the reference up front (once, before any worker thread)."""

@@ -779,8 +779,8 @@ def _claim_check(name: str, claimed: float, measured: float | None, tolerance: f
         mismatch = (claimed < bar) != (measured < bar) and max(claimed, measured) > 10 * min(claimed, measured)
     else:
         mismatch = abs(claimed - measured) > (tolerance if "accuracy" in name else max(1e-6, 1e-3 * abs(measured)))
-    message = ("MISMATCH: the notebook printed a figure the grader does not measure; fabricated or stale output?"
-               if mismatch else "printed and measured agree")
+    message = (f"MISMATCH: the notebook printed {claimed:.6g}, the grader measures {measured:.6g}; "
+               "fabricated or stale output?" if mismatch else "printed and measured agree")
     return CheckResult(f"printed {name}", PUBLIC, None, measured, claimed, f"not counted (a claim). {message}")
 
 
