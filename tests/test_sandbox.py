@@ -416,11 +416,6 @@ def test_concurrent_sessions_get_different_uids(project: Path, tmp_path: Path,
 
 
 @needs_isolation
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: the fork server runs under the same uid as the student child and stays "
-                   "dumpable, so the child can write its memory through /proc/<ppid>/mem (or ptrace it) and take over "
-                   "the process that sets every rlimit and holds the host file fork-server.log; fix: "
-                   "prctl(PR_SET_DUMPABLE, 0) in zygote.main (and rlimits on the fork server itself)")
 def test_student_code_cannot_write_the_fork_servers_memory(full) -> None:
     assert int(call(full, "write_parent_memory")["errno"]) in (errno.EACCES, errno.EPERM)
 
