@@ -407,6 +407,14 @@ def mnist_training(ctx: TaskContext) -> CheckResult | None:
                    depends_on=TRAINING_DEPENDS)
 
 
+def training_runs(ctx: TaskContext) -> Iterator[CheckResult]:
+    """The whole-training checks T8, T9 and T10 share: the notebook's toy run, and the MNIST run."""
+    yield toy_training(ctx)
+    on_mnist = mnist_training(ctx)
+    if on_mnist is not None:
+        yield on_mnist
+
+
 def _batch_checks(name: str, visibility: Visibility, run: TrainRun, obs: Observed) -> CheckResult:
     X, y, B = run.case.X, run.case.y, run.batch_size
     problem = _calls_problem(obs, run)
@@ -448,10 +456,7 @@ def minibatch(ctx: TaskContext) -> Iterator[CheckResult]:
                         observe(ctx, toy_run))
     for (n, b), run in zip(sizes, runs, strict=True):
         yield _batch_checks(f"hidden: N={n}, batch_size={b}, 12 iterations", HIDDEN, run, observe(ctx, run))
-    yield toy_training(ctx)
-    extra = mnist_training(ctx)
-    if extra is not None:
-        yield extra
+    yield from training_runs(ctx)
 
 
 def _steps(obs: Observed, run: TrainRun) -> list[dict[str, np.ndarray]]:
@@ -497,10 +502,7 @@ def sgd(ctx: TaskContext) -> Iterator[CheckResult]:
                      observe(ctx, toy_run), ctx.params["rtol"])
     name = f"hidden: lr={run.learning_rate:.4g}, {run.case.shape_label}, stubbed gradients, 8 steps"
     yield _sgd_check(name, HIDDEN, run, observe(ctx, run), ctx.params["rtol"])
-    yield toy_training(ctx)
-    extra = mnist_training(ctx)
-    if extra is not None:
-        yield extra
+    yield from training_runs(ctx)
 
 
 def _decay_check(ctx: TaskContext, name: str, visibility: Visibility, run: TrainRun) -> CheckResult:
@@ -534,10 +536,7 @@ def lr_decay(ctx: TaskContext) -> Iterator[CheckResult]:
                        toy_run)
     for n, b, decay, run in runs:
         yield _decay_check(ctx, f"hidden: N={n}, batch_size={b}, decay={decay:.3g}, 14 iterations", HIDDEN, run)
-    yield toy_training(ctx)
-    extra = mnist_training(ctx)
-    if extra is not None:
-        yield extra
+    yield from training_runs(ctx)
 
 
 # --- T11 ----------------------------------------------------------------------------------------
