@@ -206,12 +206,16 @@ class TaskContext:
 
     def long_outcome(self, probe: str, limits: Limits, **inputs: Any) -> ProbeOutcome:
         """A probe with its own limits, outside the task's time budget (a training run on real data)."""
+        return self._run_probe(probe, inputs, limits)
+
+    def _run_probe(self, probe: str, inputs: dict[str, Any], limits: Limits) -> ProbeOutcome:
+        """Every probe call: keep its output for the report, and guard what came back (ProbeData)."""
         if self._runner is None:
             raise RuntimeError(f"task {self.task.id} calls probes but the rubric has no [module]")
         result = self._runner.run(probe, inputs, limits)
         if result.output and result.output not in self.outputs:
             self.outputs.append(result.output)
-        return result
+        return replace(result, data=ProbeData(probe, result.data))
 
     @property
     def reference(self) -> Any:
@@ -244,10 +248,7 @@ class TaskContext:
         limits = self._limits()
         if limits is None:
             return ProbeOutcome("timeout", detail=f"the task used its whole time budget of {self.task.limits.time_s} s")
-        result = self._runner.run(probe, inputs, limits)
-        if result.output and result.output not in self.outputs:
-            self.outputs.append(result.output)
-        return replace(result, data=ProbeData(probe, result.data))
+        return self._run_probe(probe, inputs, limits)
 
     def call(self, probe: str, **inputs: Any) -> dict[str, np.ndarray]:
         """Run a probe; if the student's code did not return, the task ends with that failure."""

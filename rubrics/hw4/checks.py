@@ -397,14 +397,18 @@ def mnist_training(ctx: TaskContext) -> CheckResult | None:
     accuracy = _accuracy(outcome.data.get("pred_val"), data.y_val)
     history = np.asarray(outcome.data.get("loss_history", []), dtype=np.float64).ravel()
     if ctx.task.id == "T10" and history.size and np.all(np.isfinite(history)):
-        step = max(1, history.size // 1000)
-        ctx.add_plot("line", "Training loss on MNIST (your train(), the notebook's decay run)",
-                     {"series": {"loss": [float(x) for x in history[::step]]},
-                      "xlabel": f"iteration (every {step})", "ylabel": "loss"})
+        add_loss_plot(ctx, "Training loss on MNIST (your train(), the notebook's decay run)", history)
     return verdict(name, PUBLIC, accuracy is not None and accuracy >= config["val_min"],
                    expected=f"≥ {config['val_min']} (reference ≈ 0.94)", got=accuracy,
                    message="validation accuracy measured by the grader on the first 5,000 training images",
                    depends_on=TRAINING_DEPENDS)
+
+
+def add_loss_plot(ctx: TaskContext, title: str, history: np.ndarray) -> None:
+    """A loss curve for the report, thinned to about 1,000 points."""
+    step = max(1, history.size // 1000)
+    ctx.add_plot("line", title, {"series": {"loss": [float(x) for x in history[::step]]},
+                                 "xlabel": f"iteration (every {step})", "ylabel": "loss"})
 
 
 def training_runs(ctx: TaskContext) -> Iterator[CheckResult]:
@@ -814,10 +818,7 @@ def tuned_model(ctx: TaskContext) -> Iterator[CheckResult]:
         if "loss_history.npy" in run.files:
             history = _load_npy(run.files["loss_history.npy"])
             if history is not None and history.size:
-                step = max(1, history.size // 1000)
-                ctx.add_plot("line", "Training loss history (the notebook's last training run)",
-                             {"series": {"loss": [float(x) for x in history[::step]]},
-                              "xlabel": f"iteration (every {step})", "ylabel": "loss"})
+                add_loss_plot(ctx, "Training loss history (the notebook's last training run)", history)
     if model is None:
         notebook = f"the notebook {'did not run' if run is None else run.status}: {run.message if run else ''}"
         why = "; ".join(tried) if tried else "no best_net.npz or best_net.pkl was handed in or saved"

@@ -161,18 +161,23 @@ def probe_train_toy(student: Student, X, y) -> dict[str, Any]:
     return {"loss_history": _array(stats["loss_history"], "train()['loss_history']")}
 
 
-def _mnist_inputs(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
-    """Validation and test images preprocessed exactly as the notebook does (mean training image removed)."""
+def _idx(data_dir: str, name: str, offset: int) -> np.ndarray:
+    """One raw MNIST file (images skip a 16-byte header, labels an 8-byte one)."""
     import gzip
 
-    def images(name: str) -> np.ndarray:
-        with gzip.open(f"{data_dir}/{name}", "rb") as f:
-            raw = f.read()
-        return np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(-1, 784)
+    with gzip.open(f"{data_dir}/{name}", "rb") as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
 
-    train = images("train-images-idx3-ubyte.gz")
+
+def _mnist_images(data_dir: str, name: str) -> np.ndarray:
+    return _idx(data_dir, name, 16).reshape(-1, 784)
+
+
+def _mnist_inputs(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validation and test images preprocessed exactly as the notebook does (mean training image removed)."""
+    train = _mnist_images(data_dir, "train-images-idx3-ubyte.gz")
     mean = train[5000:].mean(axis=0)
-    return train[:5000] - mean, images("t10k-images-idx3-ubyte.gz") - mean
+    return train[:5000] - mean, _mnist_images(data_dir, "t10k-images-idx3-ubyte.gz") - mean
 
 
 def probe_unpickled_model(student: Student, blob, data_dir: str) -> dict[str, Any]:
@@ -200,14 +205,8 @@ def probe_mnist_training(student: Student, data_dir: str, hidden_size: int, num_
     """T8–T10 on real data: the notebook's learning-rate-decay run with the student's own TwoLayerNet.
 
     Returns the validation predictions (the grader scores them) and the loss history."""
-    import gzip
-
-    def idx(name: str, offset: int) -> np.ndarray:
-        with gzip.open(f"{data_dir}/{name}", "rb") as f:
-            return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
-
-    images = idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 784)
-    labels = idx("train-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    images = _mnist_images(data_dir, "train-images-idx3-ubyte.gz")
+    labels = _idx(data_dir, "train-labels-idx1-ubyte.gz", 8).astype(np.int64)
     mean = images[5000:].mean(axis=0)
     X_train, y_train = images[5000:] - mean, labels[5000:]
     X_val, y_val = images[:5000] - mean, labels[:5000]
