@@ -440,3 +440,27 @@ def test_ram_held_in_memory_files_counts_against_the_memory_limit(full) -> None:
     limit_mb = 1024
     data = call(full, "memfd", files=20, mb=56)  # 1120 MB in 20 files, each under the 64 MB file-size limit
     assert int(data["written"]) <= limit_mb * MB, data
+
+
+def test_uid_pool_is_shared_between_processes(tmp_path):
+    """Process workers and Dask workers each have their own pool object; the lock files keep their uids apart."""
+    import subprocess
+    import sys
+
+    from grader.execution.sandbox import UID_BASE, _UidPool
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from grader.execution.sandbox import _UidPool;"
+         f"p = _UidPool(Path({str(tmp_path)!r})); print(p.acquire(), flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        held = int(holder.stdout.readline())
+        pool = _UidPool(tmp_path)
+        mine = pool.acquire()
+        assert held == UID_BASE and mine != held
+        pool.release(mine)
+    finally:
+        holder.stdin.close()
+        holder.wait()
+    # the holder has exited: its uid is free again
+    assert _UidPool(tmp_path).acquire() == UID_BASE

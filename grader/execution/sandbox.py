@@ -19,16 +19,18 @@ probe misjudges); a forced level that does not work is an error, not a silent do
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 TMP_SIZE = 64 * 1024 * 1024
 UID_BASE = 61000
-UID_SLOTS = 128
+UID_SLOTS = 1024
 SUBMISSION_MOUNT = "/submission"
 PROBES_MOUNT = "/grader/probes.py"
 DATA_MOUNT = "/data"  # read-only data folders (the starter's mnist_data)
@@ -59,23 +61,44 @@ class SandboxUnavailable(Exception):
 
 
 class _UidPool:
-    """Distinct uids for concurrent submissions: RLIMIT_NPROC is counted per uid."""
+    """Distinct uids for concurrent sandboxes, machine-wide: RLIMIT_NPROC is counted per uid.
 
-    def __init__(self) -> None:
+    A uid is held with an advisory lock on a file of its own, so worker processes, Dask workers
+    and two graders on one machine never share one; the kernel drops the lock if the holder dies.
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
         self._lock = threading.Lock()
-        self._used: set[int] = set()
+        self._held: dict[int, int] = {}  # uid -> fd of its lock file
+        self._folder = folder
+
+    def _lock_dir(self) -> Path:
+        if self._folder is None:
+            self._folder = Path(tempfile.gettempdir()) / f"grader-uids-{os.geteuid()}"
+        self._folder.mkdir(mode=0o700, exist_ok=True)
+        return self._folder
 
     def acquire(self) -> int:
         with self._lock:
+            folder = self._lock_dir()
             for uid in range(UID_BASE, UID_BASE + UID_SLOTS):
-                if uid not in self._used:
-                    self._used.add(uid)
-                    return uid
-        raise RuntimeError(f"more than {UID_SLOTS} concurrent sandboxes")
+                if uid in self._held:
+                    continue
+                fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                self._held[uid] = fd
+                return uid
+        raise RuntimeError(f"more than {UID_SLOTS} concurrent sandboxes on this machine")
 
     def release(self, uid: int) -> None:
         with self._lock:
-            self._used.discard(uid)
+            fd = self._held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor drops the lock
 
 
 UIDS = _UidPool()
