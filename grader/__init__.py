@@ -1,3 +1,3 @@
 """grader: an autograding harness whose verdicts student code cannot fool."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,46 +1,58 @@
-"""A batch: every submission in a folder graded in parallel, each result written as it finishes.
+"""A batch: every submission in a folder graded in parallel, each one committed as it finishes.
 
-Nothing is lost: each `result.json` is written atomically the moment its submission is done,
-a rerun skips submissions whose content, rubric and grader are unchanged, and a submission
-that breaks the grader still gets a result that says so. The class pages and the gradebook
-are rebuilt at the end from the `result.json` files on disk, so they include earlier runs.
+Nothing is lost. Each submission's files are written atomically and its run is committed to the
+gradebook (grader/store.py) in one transaction the moment it is done; a rerun, after a crash or a
+`kill -9`, skips every submission whose content, rubric and grader are unchanged. A submission
+that breaks the grader still gets a result that says so. Class pages and exports are rebuilt at
+the end from the gradebook, with the TAs' manual scores laid over the autograder's results.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import os
-import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from grader import __version__
 from grader.execution.workspace import content_hash, discover, submission_id
-from grader.judgement.grading import grade_submission
+from grader.executors import DaskExecutor, Executor, GradeJob, LocalExecutor, grade_one, payload_for
 from grader.judgement.hidden import load_or_create_secret
+from grader.judgement.manual import apply_manual
 from grader.judgement.rubric import Rubric
-from grader.presentation.atomic import write_text_atomic
-from grader.presentation.gradebook import write_grades_csv
-from grader.presentation.html import write_index, write_report
-from grader.results import Cause, Status, StudentError, SubmissionResult, TaskResult
+from grader.presentation.exports import write_exports
+from grader.presentation.outputs import RESULT_FILE, write_files, write_outputs
+from grader.results import SubmissionResult
+from grader.store import GRADEBOOK_FILE, Gradebook
 
-RESULT_FILE = "result.json"
-RESERVED_IDS = frozenset({"index.html", "grades.csv"})
-REPORT_FILE = "report.html"
+__all__ = ["BatchSummary", "grade_batch", "grade_one", "refresh_pages", "write_outputs"]
+
+RESERVED_IDS = frozenset({"index.html", "grades.csv", "junit.xml", GRADEBOOK_FILE})
 
 
 @dataclass
 class BatchSummary:
-    graded: list[SubmissionResult] = field(default_factory=list)
-    skipped: list[SubmissionResult] = field(default_factory=list)
+    """Ids only: a 10,000-submission batch must not hold 10,000 results in memory."""
+
+    out: Path
+    rubric: str
+    graded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return sorted(self.graded + self.skipped)
 
     @property
     def results(self) -> list[SubmissionResult]:
-        return sorted(self.graded + self.skipped, key=lambda r: r.submission)
+        """Full results as the reports show them (manual scores included), read back from the gradebook."""
+        with Gradebook(self.out / GRADEBOOK_FILE) as book:
+            return [r for r in (stored_result(book, i, self.rubric) for i in self.ids) if r is not None]
+
+
+def stored_result(book: Gradebook, sub_id: str, rubric: str) -> SubmissionResult | None:
+    result = book.latest_result(sub_id, rubric)
+    return None if result is None else apply_manual(result, book.manual_scores(sub_id))
 
 
 def default_secret_file() -> Path:
@@ -60,57 +72,34 @@ def unique_ids(paths: list[Path]) -> dict[str, Path]:
     return {(f"{i}-submission" if i in RESERVED_IDS else i): p for i, p in ids.items()}
 
 
-def grader_failure_result(sub_id: str, rubric: Rubric, exc: BaseException) -> SubmissionResult:
-    """Used when grading a submission blew up in the grader itself: every task says so, none reads 0."""
-    detail = tuple("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).splitlines()[-30:])
-    error = StudentError("GraderError", f"{type(exc).__name__}: {exc}", detail)
-    tasks = tuple(TaskResult(t.id, t.title, Status.ERROR, None, t.points,
-                             "GRADER FAILURE (not the student's fault): the grader crashed on this submission",
-                             error=error, cause=Cause.GRADER) for t in rubric.tasks)
-    return SubmissionResult(sub_id, rubric.id, f"{rubric.version}+{rubric.fingerprint}", tasks,
-                            grader_version=__version__,
-                            graded_at=datetime.now(UTC).isoformat(timespec="seconds"))
+def rubric_version(rubric: Rubric) -> str:
+    return f"{rubric.version}+{rubric.fingerprint}"
 
 
-def load_result(path: Path) -> SubmissionResult | None:
-    try:
-        return SubmissionResult.from_json(json.loads(path.read_text()))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # unreadable or from an older schema: grade again
+def _is_current(book: Gradebook, sub_id: str, source: Path, rubric: Rubric) -> bool:
+    run = book.latest_run(sub_id, rubric.id)
+    return (run is not None
+            and run.rubric_version == rubric_version(rubric)
+            and run.grader_version == __version__
+            and run.grading_status == "complete"  # a grader failure is always retried
+            and run.content_hash == content_hash(source))
 
 
-def is_current(previous: SubmissionResult | None, source: Path, rubric: Rubric) -> bool:
-    return (previous is not None
-            and previous.rubric_version == f"{rubric.version}+{rubric.fingerprint}"
-            and previous.grader_version == __version__
-            and not previous.grader_failures
-            and previous.content_hash == content_hash(source))
+def refresh_pages(out: Path, rubric: Rubric, book: Gradebook, ids: list[str] | None = None) -> None:
+    """Rebuild the class overview and the exports from the gradebook (manual scores included)."""
+    wanted = ids if ids is not None else book.submissions(rubric.id)
+    light = [apply_manual(r, book.manual_scores(r.submission)) for r in book.summaries(rubric.id, wanted)]
+    write_exports(out, light, {t.id: t.title for t in rubric.tasks})
 
 
-def write_outputs(out: Path, result: SubmissionResult) -> None:
-    folder = out / result.submission
-    write_text_atomic(folder / RESULT_FILE, json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
-    for name, data in result.artifacts.items():
-        write_text_atomic(folder / name, data.decode("utf-8", errors="replace"))
-    try:
-        write_report(folder / REPORT_FILE, result)
-    except Exception as exc:  # noqa: BLE001 - result.json is written; one broken page must not end the batch
-        write_text_atomic(folder / REPORT_FILE, "<!doctype html><meta charset=utf-8><title>report unavailable</title>"
-                          "<p>GRADER FAILURE: this report could not be drawn (" + html.escape(repr(exc)) + "). "
-                          "The verdicts are in result.json.</p>\n")
-
-
-def write_class_pages(out: Path, rubric: Rubric, results: list[SubmissionResult]) -> None:
-    task_ids = rubric.task_ids
-    write_index(out / "index.html", results, task_ids, {t.id: t.title for t in rubric.tasks})
-    write_grades_csv(out / "grades.csv", results, task_ids)
-
-
-def grade_one(source: Path, sub_id: str, rubric: Rubric, secret: bytes) -> SubmissionResult:
-    try:
-        return grade_submission(source, rubric, secret, sub_id=sub_id)
-    except Exception as exc:  # noqa: BLE001 - the batch must go on, and the TA must see why
-        return grader_failure_result(sub_id, rubric, exc)
+def rewrite_submission(out: Path, book: Gradebook, sub_id: str, rubric: str) -> SubmissionResult | None:
+    """Redraw one submission's files from the gradebook, e.g. after a TA scored it by hand."""
+    result = book.latest_result(sub_id, rubric)
+    if result is None:
+        return None
+    payload = payload_for(result, book.manual_scores(sub_id))
+    write_files(out / sub_id, payload.files)
+    return apply_manual(result, book.manual_scores(sub_id))
 
 
 def grade_batch(
@@ -121,33 +110,43 @@ def grade_batch(
     workers: int | None = None,
     force: bool = False,
     secret_file: Path | None = None,
+    executor: Executor | None = None,
+    dask: str | None = None,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[SubmissionResult, bool], None] | None = None,
 ) -> BatchSummary:
-    """Grade every submission in `submissions` into `out`; returns what was graded and skipped."""
+    """Grade every submission in `submissions` into `out`; returns the ids graded and skipped.
+
+    `dask` is a scheduler address or "local"; without it, `workers` local processes grade.
+    """
     out.mkdir(parents=True, exist_ok=True)
     secret = load_or_create_secret(secret_file or default_secret_file())
     todo = unique_ids(discover(submissions))
-    summary = BatchSummary()
-    pending: dict[str, Path] = {}
-    for sub_id, source in todo.items():
-        previous = None if force else load_result(out / sub_id / RESULT_FILE)
-        if previous is not None and is_current(previous, source, rubric):
-            summary.skipped.append(previous)
+    summary = BatchSummary(out, rubric.id)
+    if executor is None:
+        executor = DaskExecutor(dask, workers) if dask else LocalExecutor(workers)
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        jobs: list[GradeJob] = []
+        sources: dict[str, str] = {}
+        for sub_id, source in todo.items():
+            if not force and _is_current(book, sub_id, source, rubric):
+                summary.skipped.append(sub_id)
+                if not (out / sub_id / RESULT_FILE).is_file():  # files deleted by hand: redraw, don't regrade
+                    rewrite_submission(out, book, sub_id, rubric.id)
+                if on_result:
+                    on_result(stored_result(book, sub_id, rubric.id), True)
+                continue
+            sources[sub_id] = str(source.resolve())
+            jobs.append(GradeJob(sub_id, sources[sub_id], rubric, secret,
+                                 tuple(book.manual_scores(sub_id))))
+        if on_start:
+            on_start(len(jobs))
+        for payload in executor.run(jobs, rubric):
+            write_files(out / payload.sub_id, payload.files)
+            result = payload.submission_result
+            book.record(result, sources[payload.sub_id])  # from here on, a rerun skips this submission
+            summary.graded.append(payload.sub_id)
             if on_result:
-                on_result(previous, True)
-        else:
-            pending[sub_id] = source
-    if on_start:
-        on_start(len(pending))
-    rubric.load_judges()  # import the checks module and the reference once, before the threads start
-    with ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as pool:
-        futures = {pool.submit(grade_one, source, sub_id, rubric, secret): sub_id for sub_id, source in pending.items()}
-        for future in as_completed(futures):
-            result = future.result()
-            write_outputs(out, result)
-            summary.graded.append(result)
-            if on_result:
-                on_result(result, False)
-    write_class_pages(out, rubric, summary.results)
+                on_result(apply_manual(result, book.manual_scores(payload.sub_id)), False)
+        refresh_pages(out, rubric, book)
     return summary

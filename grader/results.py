@@ -22,6 +22,7 @@ class Status(enum.StrEnum):
     MISSING = "missing"  # nothing was submitted for this task
     MANUAL = "manual"  # awaits a TA
     PENDING = "pending"  # not graded by this version of the grader
+    GRADED = "graded"  # scored by a TA (see TaskResult.manual); autograding never overwrites it
 
 
 class Visibility(enum.StrEnum):
@@ -114,6 +115,26 @@ class Plot:
 
 
 @dataclass(frozen=True)
+class ManualScore:
+    """A TA's score for one task: who gave it, when, and why. Kept apart from autograder runs."""
+
+    task: str
+    points: float
+    comment: str = ""
+    graded_by: str = ""
+    graded_at: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"task": self.task, "points": self.points, "comment": self.comment,
+                "graded_by": self.graded_by, "graded_at": self.graded_at}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ManualScore:
+        return cls(data["task"], data["points"], data.get("comment", ""), data.get("graded_by", ""),
+                   data.get("graded_at", ""))
+
+
+@dataclass(frozen=True)
 class TaskResult:
     id: str
     title: str
@@ -127,6 +148,7 @@ class TaskResult:
     submitted_text: str | None = None  # e.g. a written proof shown to the TA
     output: str = ""  # captured stdout/stderr of the student's code, capped
     plots: tuple[Plot, ...] = ()
+    manual: ManualScore | None = None  # set when a TA scored this task by hand
 
     @property
     def grader_failed(self) -> bool:
@@ -146,6 +168,7 @@ class TaskResult:
             "submitted_text": self.submitted_text,
             "output": self.output,
             "plots": [p.to_json() for p in self.plots],
+            "manual": self.manual.to_json() if self.manual else None,
         }
 
     @classmethod
@@ -163,6 +186,7 @@ class TaskResult:
             submitted_text=data.get("submitted_text"),
             output=data.get("output", ""),
             plots=tuple(Plot.from_json(p) for p in data.get("plots", ())),
+            manual=ManualScore.from_json(data["manual"]) if data.get("manual") else None,
         )
 
 

@@ -91,6 +91,10 @@ class Rubric:
             self._checks = load_module_from(self.checks_path, f"grader_rubric_{self.id}_checks")
         return self._checks
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Rubrics travel to worker processes as data; each worker imports its own judges."""
+        return {**self.__dict__, "_checks": None, "_reference": None}
+
     def without_param(self, name: str) -> Rubric:
         """A copy whose tasks lack the parameter `name` (e.g. to leave out an optional, slow check)."""
         tasks = tuple(replace(t, params={k: v for k, v in t.params.items() if k != name}) for t in self.tasks)

@@ -9,12 +9,16 @@ from pathlib import Path
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` all at once.
+    """Replace `path` with `text` (UTF-8, no newline translation, so CSV `\\r\\n` rows survive)."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` all at once.
 
     A grading run can be interrupted (Ctrl-C, OOM, power) while a TA has the gradebook open or
     a sync job is copying it; writing a temp file in the same directory, fsyncing it and then
     `os.replace`-ing it means readers see either the old file or the new one, never a truncated mix.
-    Text is written as UTF-8 with no newline translation, so CSV `\\r\\n` rows survive as-is.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -28,10 +32,10 @@ def write_text_atomic(path: Path, text: str) -> None:
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
             mode = 0o644
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with os.fdopen(fd, "wb") as fh:
             if hasattr(os, "fchmod"):
                 os.fchmod(fh.fileno(), mode)
-            fh.write(text)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp_name, path)

@@ -8,6 +8,7 @@ and grader failures 3, so CI can tell "the student's code is wrong" from "the gr
 from __future__ import annotations
 
 import enum
+import getpass
 import secrets
 import sys
 from pathlib import Path
@@ -19,13 +20,17 @@ from rich.table import Table
 
 from grader import __version__
 from grader.execution import sandbox as sandbox_mod
+from grader.executors import grade_one
 from grader.judgement import rubric as rubric_mod
-from grader.pipeline import grade_batch, grade_one, write_outputs
-from grader.results import AUTO_GRADED, Status, SubmissionResult
+from grader.judgement.manual import ManualScoreError, parse_scores, validate
+from grader.pipeline import grade_batch, refresh_pages, rewrite_submission
+from grader.presentation.outputs import write_outputs
+from grader.results import AUTO_GRADED, ManualScore, Status, SubmissionResult
+from grader.store import GRADEBOOK_FILE, Gradebook
 
 STATUS_STYLE = {
     "pass": "green", "fail": "red", "error": "bold red", "timeout": "dark_orange",
-    "missing": "grey50", "manual": "blue", "pending": "magenta",
+    "missing": "grey50", "manual": "blue", "graded": "cyan", "pending": "magenta",
 }
 
 
@@ -89,11 +94,14 @@ def main() -> None:
               help="Assignment to grade against: a name under rubrics/ or a path to a rubric.toml.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Submissions graded in parallel.  [default: number of CPU cores]")
-@click.option("--force", is_flag=True, help="Regrade every submission, even unchanged ones.")
+@click.option("--force", is_flag=True, help="Regrade every submission, even unchanged ones (TA scores are kept).")
+@click.option("--dask", "dask", default=None, metavar="ADDRESS",
+              help="Grade on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a local "
+                   "cluster of --workers processes. Needs: pip install 'grader[dask]'.")
 @click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File holding the secret that hidden inputs are drawn from (created if missing). "
                    "[default: $GRADER_SECRET_FILE or ~/.config/grader/secret]")
-def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, force: bool,
+def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, force: bool, dask: str | None,
           secret_file: Path | None) -> None:
     """Grade every submission in SUBMISSIONS (one folder or .zip per student).
 
@@ -115,7 +123,11 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
         if not interactive:
             console.print(f"grading {count} submission(s) with rubric {rubric.id}", highlight=False)
 
+    failures: list[str] = []
+
     def finished(result: SubmissionResult, skipped: bool) -> None:
+        if result.grader_failures:
+            failures.append(result.submission)
         if skipped:
             if not interactive:
                 console.print(f"unchanged  {result.submission}: {result.score:g}/{result.max_score:g}", highlight=False)
@@ -129,8 +141,7 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
 
     with progress:
         summary = grade_batch(submissions, out, rubric, workers=workers, force=force, secret_file=secret_file,
-                              on_start=started, on_result=finished)
-    failures = [r.submission for r in summary.results if r.grader_failures]
+                              dask=dask, on_start=started, on_result=finished)
     console.print(f"{len(summary.graded)} graded, {len(summary.skipped)} unchanged; "
                   f"class overview: {out / 'index.html'}; gradebook: {out / 'grades.csv'}", highlight=False)
     if failures:
@@ -163,6 +174,69 @@ def check(directory: Path, rubric_name: str, out: Path | None) -> None:
     if failed:
         Console(stderr=True).print(f"not passing: {', '.join(failed)}", highlight=False)
         sys.exit(ExitCode.CHECKS_FAILED)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no $USER and no passwd entry (a container): still say something
+        return "unknown"
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("submission", required=False)
+@click.argument("task", required=False)
+@click.argument("points", required=False, type=float)
+@click.option("-m", "--comment", default="", help="Why: shown to the student in the report.")
+@click.option("--by", "graded_by", default=None, help="Who scored it.  [default: your login name]")
+@click.option("--import", "import_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A CSV of scores with the columns submission,task,points and optionally comment,graded_by.")
+@click.option("--rubric", "rubric_name", default="hw4", show_default=True, help="The rubric OUT was graded with.")
+def manual(out: Path, submission: str | None, task: str | None, points: float | None, comment: str,
+           graded_by: str | None, import_file: Path | None, rubric_name: str) -> None:
+    """Record a TA's score for a task graded by hand (like T4), or import a CSV of them.
+
+    \b
+      grader manual reports alice T4 0.5 -m "step 3 assumes what it proves"
+      grader manual reports --import t4-scores.csv
+
+    Scores go into OUT/gradebook.sqlite with who gave them and when; the student's report,
+    index.html and grades.csv are redrawn at once. Regrading (even --force) never overwrites
+    them. Scoring a task again replaces the score in force and keeps the old one in the history.
+    """
+    rubric = _load_rubric(rubric_name)
+    task_points = {t.id: t.points for t in rubric.tasks}
+    by = graded_by or _login_name()
+    path = out / GRADEBOOK_FILE
+    if not path.is_file():
+        raise click.UsageError(f"{out} has no {GRADEBOOK_FILE}: grade the submissions into it first")
+    with Gradebook(path) as book:
+        known = set(book.submissions(rubric.id))
+        if import_file is not None:
+            if submission or task or points is not None:
+                raise click.UsageError("give either SUBMISSION TASK POINTS or --import FILE, not both")
+            scores, problems = parse_scores(import_file.read_text(encoding="utf-8-sig"), task_points, known, by)
+            if problems:
+                raise click.UsageError(f"{import_file}: nothing was saved:\n" + "\n".join(map(str, problems)))
+        else:
+            if submission is None or task is None or points is None:
+                raise click.UsageError("give SUBMISSION TASK POINTS (e.g. alice T4 0.5), or --import FILE")
+            if submission not in known:
+                raise click.UsageError(f"no graded submission {submission!r} in {path}")
+            score = ManualScore(task, points, comment, by)
+            try:
+                validate(score, task_points)
+            except ManualScoreError as exc:
+                raise click.UsageError(str(exc)) from None
+            scores = [(submission, score)]
+        book.set_manual_many(scores)
+        for sub in sorted({sub for sub, _ in scores}):
+            rewrite_submission(out, book, sub, rubric.id)
+        refresh_pages(out, rubric, book)
+    for sub, score in scores:
+        Console().print(f"{sub} {score.task}: {score.points:g}/{task_points[score.task]:g} by {by}"
+                        + (f" — {score.comment}" if score.comment else ""), highlight=False)
 
 
 @main.command()

@@ -48,6 +48,7 @@ STATUS_LEGEND: tuple[tuple[str, str], ...] = (
     ("timeout", "the code ran past its time limit"),
     ("missing", "nothing was submitted for this task"),
     ("manual", "awaits grading by a TA"),
+    ("graded", "scored by a TA (kept when the autograder runs again)"),
     ("pending", "not graded by this version of the grader"),
 )
 

@@ -1,0 +1,210 @@
+"""Where submissions are graded: local worker processes, or a Dask cluster.
+
+An executor turns `GradeJob`s into `GradedPayload`s and yields them as they finish; the batch
+(grader/pipeline.py) writes each payload and commits it to the gradebook. The job and the payload
+are plain data (paths, the secret, JSON, file bytes), so the same `run_job` serves every engine,
+in the spirit of papermill's engines: the batch does not know where grading happened.
+
+Every worker grades in its own sandboxes, exactly as a single grader does. Workers also draw the
+report pages, so the process that owns the output folder only writes files and commits rows:
+its memory and CPU stay flat however many workers there are.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from grader import __version__
+from grader.judgement.grading import grade_submission
+from grader.judgement.manual import apply_manual
+from grader.judgement.rubric import Rubric
+from grader.presentation.outputs import render_files
+from grader.results import Cause, ManualScore, Status, StudentError, SubmissionResult, TaskResult
+
+
+@dataclass(frozen=True)
+class GradeJob:
+    sub_id: str
+    source: str  # path of the submission, as the worker sees it (a shared filesystem for a cluster)
+    rubric: Rubric  # as data; its files (checks, reference, probes) must be at the same paths on the worker
+    secret: bytes
+    manual: tuple[ManualScore, ...] = ()
+
+
+@dataclass
+class GradedPayload:
+    sub_id: str
+    result: dict[str, Any]  # SubmissionResult.to_json() of the autograder's result (no manual scores)
+    files: dict[str, bytes] = field(default_factory=dict)  # rendered with the manual scores laid over
+
+    @property
+    def submission_result(self) -> SubmissionResult:
+        return SubmissionResult.from_json(self.result)
+
+
+def grader_failure_result(sub_id: str, rubric: Rubric, exc: BaseException) -> SubmissionResult:
+    """Used when grading a submission blew up in the grader itself: every task says so, none reads 0."""
+    detail = tuple("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).splitlines()[-30:])
+    error = StudentError("GraderError", f"{type(exc).__name__}: {exc}", detail)
+    tasks = tuple(TaskResult(t.id, t.title, Status.ERROR, None, t.points,
+                             "GRADER FAILURE (not the student's fault): the grader crashed on this submission",
+                             error=error, cause=Cause.GRADER) for t in rubric.tasks)
+    return SubmissionResult(sub_id, rubric.id, f"{rubric.version}+{rubric.fingerprint}", tasks,
+                            grader_version=__version__,
+                            graded_at=datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def grade_one(source: Path, sub_id: str, rubric: Rubric, secret: bytes) -> SubmissionResult:
+    try:
+        return grade_submission(source, rubric, secret, sub_id=sub_id)
+    except Exception as exc:  # noqa: BLE001 - the batch must go on, and the TA must see why
+        return grader_failure_result(sub_id, rubric, exc)
+
+
+_PREPARED: dict[tuple[str, str, str], Rubric] = {}
+
+
+def _worker_rubric(rubric: Rubric) -> Rubric:
+    """One copy per worker with its judges imported, instead of importing them again for every job."""
+    key = (str(rubric.path), rubric.fingerprint, repr([(t.id, t.params) for t in rubric.tasks]))
+    if key not in _PREPARED:
+        rubric.load_judges()
+        _PREPARED[key] = rubric
+    return _PREPARED[key]
+
+
+def payload_for(result: SubmissionResult, manual: Iterable[ManualScore]) -> GradedPayload:
+    return GradedPayload(result.submission, result.to_json(), render_files(apply_manual(result, manual)))
+
+
+def run_job(job: GradeJob) -> GradedPayload:
+    """Grade one submission and draw its pages; runs in a worker process, local or on a cluster."""
+    rubric = _worker_rubric(job.rubric)
+    result = grade_one(Path(job.source), job.sub_id, rubric, job.secret)
+    return payload_for(result, job.manual)
+
+
+class Executor(Protocol):
+    def run(self, jobs: list[GradeJob], rubric: Rubric) -> Iterator[GradedPayload]:
+        """Yield one payload per job, in the order they finish; never raise for one job's sake."""
+        ...
+
+
+def _failed_payload(job: GradeJob, rubric: Rubric, exc: BaseException) -> GradedPayload:
+    return payload_for(grader_failure_result(job.sub_id, rubric, exc), job.manual)
+
+
+class LocalExecutor:
+    """Worker processes on this machine, forked from the grader.
+
+    Forked rather than spawned: a worker starts in milliseconds with numpy and the judges already
+    imported, and a script that calls `grade_batch` needs no `if __name__ == "__main__"` guard.
+    A worker only grades and renders; it never touches the parent's gradebook connection or
+    console, and it leaves through os._exit, so nothing it inherited is flushed or closed twice.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+
+    def _pool(self, size: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("fork"))
+
+    def run(self, jobs: list[GradeJob], rubric: Rubric) -> Iterator[GradedPayload]:
+        if not jobs:
+            return
+        retry: list[GradeJob] = []
+        yield from self._round(jobs, rubric, retry)
+        if retry:
+            # A worker process died (the OOM killer, a crash in a C library) and took the pool with it:
+            # every job it had not finished gets one more try, each in a fresh pool of its own.
+            for job in retry:
+                again: list[GradeJob] = []
+                yield from self._round([job], rubric, again)
+                for lost in again:
+                    yield _failed_payload(lost, rubric, RuntimeError("the worker process died twice grading this"))
+
+    def _round(self, jobs: list[GradeJob], rubric: Rubric, retry: list[GradeJob]) -> Iterator[GradedPayload]:
+        with self._pool(min(self.workers, len(jobs))) as pool:
+            # Keep only a few jobs queued per worker, so 10,000 submissions are not 10,000 futures at once.
+            queue = iter(jobs)
+            running: dict[Future[GradedPayload], GradeJob] = {}
+
+            def top_up() -> None:
+                for job in queue:
+                    running[pool.submit(run_job, job)] = job
+                    if len(running) >= 2 * self.workers:
+                        break
+
+            top_up()
+            broken = False
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = running.pop(future)
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        retry.append(job)
+                    except Exception as exc:  # noqa: BLE001 - e.g. the worker could not load the rubric
+                        yield _failed_payload(job, rubric, exc)
+                if not broken:
+                    try:
+                        top_up()
+                    except BrokenProcessPool:
+                        broken = True
+            if broken:
+                retry.extend(queue)
+
+
+class DaskExecutor:
+    """A Dask distributed cluster: `address` of a scheduler, or "local" for a LocalCluster here.
+
+    Workers must see the submissions at the same paths (a shared filesystem) and have the grader
+    and the same rubric installed; the secret travels with each job, so use TLS on a real network.
+    """
+
+    def __init__(self, address: str, workers: int | None = None) -> None:
+        self.address = address
+        self.workers = workers
+
+    def _client(self) -> Any:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - depends on the install
+            raise RuntimeError("--dask needs the 'distributed' package: pip install 'grader[dask]'") from None
+        if self.address == "local":
+            cluster = LocalCluster(n_workers=max(1, self.workers or os.cpu_count() or 1), threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            return Client(cluster), cluster
+        return Client(self.address), None
+
+    def run(self, jobs: list[GradeJob], rubric: Rubric) -> Iterator[GradedPayload]:
+        if not jobs:
+            return
+        from distributed import as_completed
+
+        client, cluster = self._client()
+        try:
+            futures = {client.submit(run_job, job, key=f"grade-{job.sub_id}-{os.urandom(4).hex()}", pure=False): job
+                       for job in jobs}
+            for future in as_completed(futures):
+                job = futures.pop(future)
+                try:
+                    yield future.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker (KilledWorker) costs this job only
+                    yield _failed_payload(job, rubric, exc)
+                future.release()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()

@@ -1,0 +1,50 @@
+"""The files one submission's result becomes: result.json, report.html and its artifacts.
+
+Rendering is separate from writing so that a worker (a local process or a Dask worker on
+another machine) can draw the pages, and only the process that owns the output folder writes
+them, each atomically.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from grader.presentation.atomic import write_bytes_atomic
+from grader.presentation.html import render_report
+from grader.results import SubmissionResult
+
+RESULT_FILE = "result.json"
+REPORT_FILE = "report.html"
+
+
+def result_json_text(result: SubmissionResult) -> str:
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def fallback_report(exc: BaseException) -> str:
+    return ("<!doctype html><meta charset=utf-8><title>report unavailable</title>"
+            "<p>GRADER FAILURE: this report could not be drawn (" + html.escape(repr(exc)) + "). "
+            "The verdicts are in result.json.</p>\n")
+
+
+def render_files(result: SubmissionResult) -> dict[str, bytes]:
+    """Everything written into the submission's folder, by file name."""
+    files = {RESULT_FILE: result_json_text(result).encode()}
+    files.update(result.artifacts)
+    try:
+        page = render_report(result)
+    except Exception as exc:  # noqa: BLE001 - result.json is written; one broken page must not end the batch
+        page = fallback_report(exc)
+    files[REPORT_FILE] = page.encode()
+    return files
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        write_bytes_atomic(folder / name, data)
+
+
+def write_outputs(out: Path, result: SubmissionResult) -> None:
+    write_files(out / result.submission, render_files(result))

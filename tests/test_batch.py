@@ -1,0 +1,263 @@
+"""Batch grading at scale: the SQLite gradebook, resume after `kill -9`, manual scores, the Dask path.
+
+These use the toy assignment (tests/fixtures/toy_assignment), whose submissions grade in a
+fraction of a second, so a batch of several submissions stays cheap. Nothing here measures time:
+the kill is triggered by what the gradebook holds, not by a clock.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.judgement import rubric as rubric_mod
+from grader.pipeline import grade_batch
+from grader.presentation import cli
+from grader.store import GRADEBOOK_FILE, Gradebook
+
+TOY = Path(__file__).resolve().parent / "fixtures" / "toy_assignment"
+GOOD = "import math\n\ndef dot(a, b):\n    return sum(x * y for x, y in zip(a, b))\n\n" \
+       "def normalize(v):\n    n = math.sqrt(dot(v, v))\n    return [x / n for x in v]\n"
+WRONG_DOT = GOOD.replace("return sum(x * y", "return 1 + sum(x * y")
+ANSWERS = "## T1\ndot = 32\n\n## T4\nno unit vector has length 0\n"
+# hangs at import until its time limit: the batch is surely still busy with it when killed
+SLOW = "import time\ntime.sleep(60)\n" + GOOD  # every call times out: slow, yet always the same verdict
+VOLATILE = {"graded_at", "duration_s"}
+
+
+def toy_rubric() -> rubric_mod.Rubric:
+    return rubric_mod.load(str(TOY))
+
+
+def make_corpus(root: Path, slow: bool = False) -> Path:
+    subs = {f"s{i:02d}": (GOOD if i % 3 else WRONG_DOT) + f"# copy {i}\n" for i in range(6)}
+    if slow:
+        subs["zz-slow"] = SLOW
+    for name, code in subs.items():
+        (root / name / "vecmath").mkdir(parents=True)
+        (root / name / "vecmath/ops.py").write_text(code)
+        (root / name / "answers.md").write_text(ANSWERS)
+    return root
+
+
+def stable(data: dict) -> dict:
+    """A result as JSON without the fields that say when and how long, which differ between two runs."""
+    return {k: v for k, v in data.items() if k not in VOLATILE}
+
+
+def results_on_disk(out: Path) -> dict[str, dict]:
+    return {p.parent.name: stable(json.loads(p.read_text())) for p in sorted(out.glob("*/result.json"))}
+
+
+def committed(out: Path) -> set[str]:
+    path = out / GRADEBOOK_FILE
+    if not path.is_file():
+        return set()
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+            return {row[0] for row in db.execute("SELECT submission FROM runs")}
+    except sqlite3.OperationalError:  # the tables are not created yet
+        return set()
+
+
+RUNNER = textwrap.dedent("""\
+    import sys
+    from pathlib import Path
+    from grader.judgement import rubric
+    from grader.pipeline import grade_batch
+    grade_batch(Path(sys.argv[1]), Path(sys.argv[2]), rubric.load(sys.argv[3]), workers=1,
+                secret_file=Path(sys.argv[4]))
+    """)
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """The corpus graded once without interruption: what every other path must reproduce."""
+    base = tmp_path_factory.mktemp("batch")
+    subs = make_corpus(base / "subs", slow=True)
+    secret = base / "secret"
+    grade_batch(subs, base / "clean", toy_rubric(), workers=2, secret_file=secret)
+    return subs, secret, base / "clean"
+
+
+def test_gradebook_records_each_submission_with_its_run_and_tasks(reference_run) -> None:
+    subs, _, out = reference_run
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        assert book.submissions("vec") == sorted(p.name for p in subs.iterdir())
+        run = book.latest_run("s00", "vec")
+        assert run is not None and run.grading_status == "complete" and len(run.content_hash) == 64
+        light = {r.submission: r for r in book.summaries("vec")}
+    assert light["s00"].task("T2").status.value == "fail"  # WRONG_DOT
+    assert light["s01"].task("T2").status.value == "pass"
+    assert light["s01"].task("T4").points is None  # manual: no points until a TA scores it
+    db = sqlite3.connect(out / GRADEBOOK_FILE)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    assert {"rubric_version", "grader_version", "graded_at", "sandbox", "content_hash"} <= columns
+    assert db.execute("SELECT count(*) FROM task_results").fetchone()[0] == 7 * 5
+
+
+def test_rerun_skips_unchanged_and_regrades_a_changed_submission(reference_run, tmp_path: Path) -> None:
+    subs, secret, _ = reference_run
+    out = tmp_path / "out"
+    fast = make_corpus(tmp_path / "subs")
+    grade_batch(fast, out, toy_rubric(), workers=2, secret_file=secret)
+    (fast / "s01/vecmath/ops.py").write_text(WRONG_DOT)
+    again = grade_batch(fast, out, toy_rubric(), workers=2, secret_file=secret)
+    assert again.graded == ["s01"] and len(again.skipped) == 5
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        assert book.run_count("s01", "vec") == 2 and book.run_count("s02", "vec") == 1
+        assert book.latest_result("s01", "vec").task("T2").status.value == "fail"
+    forced = grade_batch(fast, out, toy_rubric(), workers=2, secret_file=secret, force=True)
+    assert len(forced.graded) == 6 and forced.skipped == []
+
+
+def test_a_changed_rubric_regrades_everything(reference_run, tmp_path: Path) -> None:
+    subs, secret, _ = reference_run
+    out = tmp_path / "out"
+    fast = make_corpus(tmp_path / "subs")
+    grade_batch(fast, out, toy_rubric(), workers=2, secret_file=secret)
+    changed = toy_rubric()
+    changed.fingerprint = "0" * 16  # what editing rubric.toml or checks.py does
+    again = grade_batch(fast, out, changed, workers=2, secret_file=secret)
+    assert len(again.graded) == 6 and again.skipped == []
+
+
+def test_kill_9_mid_batch_then_rerun_loses_nothing_and_grades_nothing_twice(reference_run, tmp_path: Path) -> None:
+    subs, secret, clean = reference_run
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(subs), str(out), str(TOY), str(secret)],
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    fast = {p.name for p in subs.iterdir()} - {"zz-slow"}
+    deadline = time.monotonic() + 120  # a guard against a hang, not a measurement
+    while committed(out) != fast:
+        assert proc.poll() is None, f"the batch ended before it could be killed: {proc.stderr.read()}"
+        assert time.monotonic() < deadline, "the fast submissions were never committed"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the grader and its workers, mid-way through zz-slow
+    proc.wait()
+    assert committed(out) == fast
+
+    resumed = grade_batch(subs, out, toy_rubric(), workers=2, secret_file=secret)
+    assert resumed.graded == ["zz-slow"] and sorted(resumed.skipped) == sorted(fast)
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        assert all(book.run_count(s, "vec") == 1 for s in fast | {"zz-slow"})
+    assert results_on_disk(out) == results_on_disk(clean)
+    assert (out / "grades.csv").read_text() == (clean / "grades.csv").read_text()
+
+
+def test_manual_score_survives_a_forced_regrade_and_shows_everywhere(reference_run, tmp_path: Path) -> None:
+    _, secret, _ = reference_run
+    subs = make_corpus(tmp_path / "subs")
+    out = tmp_path / "out"
+    grade_batch(subs, out, toy_rubric(), workers=2, secret_file=secret)
+    runner = CliRunner()
+    done = runner.invoke(cli.main, ["manual", str(out), "s01", "T4", "0.5", "-m", "half the argument",
+                                    "--by", "ta-alice", "--rubric", str(TOY)])
+    assert done.exit_code == 0, done.output
+    forced = runner.invoke(cli.main, ["grade", str(subs), "--out", str(out), "--rubric", str(TOY), "--force",
+                                      "--workers", "2", "--secret-file", str(secret)])
+    assert forced.exit_code == 0, forced.output
+    assert "6 graded" in forced.output
+
+    rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows["s01"]["T4"] == "0.5" and rows["s02"]["T4"] == ""
+    assert float(rows["s01"]["score"]) == float(rows["s02"]["score"]) + 0.5
+    index = (out / "index.html").read_text()
+    assert "s01" in index and "graded" in index and "ta-alice" in index
+    report = (out / "s01/report.html").read_text()
+    assert "ta-alice" in report and "half the argument" in report
+    result = json.loads((out / "s01/result.json").read_text())
+    t4 = next(t for t in result["tasks"] if t["id"] == "T4")
+    assert t4["status"] == "graded" and t4["points"] == 0.5 and t4["manual"]["graded_by"] == "ta-alice"
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        assert book.run_count("s01", "vec") == 2  # regraded, yet the score laid over it is still there
+        assert book.latest_result("s01", "vec").task("T4").status.value == "manual"  # the run itself is untouched
+
+
+def test_manual_csv_import_is_all_or_nothing(reference_run, tmp_path: Path) -> None:
+    _, secret, _ = reference_run
+    subs = make_corpus(tmp_path / "subs")
+    out = tmp_path / "out"
+    grade_batch(subs, out, toy_rubric(), workers=2, secret_file=secret)
+    runner = CliRunner()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("submission,task,points,comment\ns01,T4,1,ok\nnobody,T4,1,\ns02,T4,3,too many\ns03,T9,1,\n")
+    result = runner.invoke(cli.main, ["manual", str(out), "--import", str(bad), "--rubric", str(TOY)])
+    assert result.exit_code == 2
+    assert "line 3: no graded submission 'nobody'" in result.output
+    assert "line 4: T4: 3 points is outside 0..1" in result.output
+    assert "line 5: unknown task 'T9'" in result.output
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        assert book.manual_scores("s01") == []  # the good line was not saved either
+
+    good = tmp_path / "good.csv"
+    good.write_text("submission,task,points,comment,graded_by\ns01,T4,1,clear,bob\ns02,T4,0,,\n")
+    result = runner.invoke(cli.main, ["manual", str(out), "--import", str(good), "--rubric", str(TOY),
+                                      "--by", "carol"])
+    assert result.exit_code == 0, result.output
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        assert [(s.points, s.graded_by) for s in book.manual_scores("s01")] == [(1.0, "bob")]
+        assert [(s.points, s.graded_by) for s in book.manual_scores("s02")] == [(0.0, "carol")]
+    rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows["s01"]["T4"] == "1" and rows["s02"]["T4"] == "0" and rows["s03"]["T4"] == ""
+
+
+def test_manual_refuses_unknown_submission_and_out_of_range_points(reference_run, tmp_path: Path) -> None:
+    _, secret, _ = reference_run
+    subs = make_corpus(tmp_path / "subs")
+    out = tmp_path / "out"
+    grade_batch(subs, out, toy_rubric(), workers=1, secret_file=secret)
+    runner = CliRunner()
+    for args, message in ((["nobody", "T4", "1"], "no graded submission 'nobody'"),
+                          (["s01", "T4", "2"], "outside 0..1"),
+                          (["s01", "T7", "1"], "unknown task 'T7'")):
+        result = runner.invoke(cli.main, ["manual", str(out), *args, "--rubric", str(TOY)])
+        assert result.exit_code == 2 and message in result.output, result.output
+    result = runner.invoke(cli.main, ["manual", str(tmp_path), "s01", "T4", "1", "--rubric", str(TOY)])
+    assert result.exit_code == 2 and "grade the submissions into it first" in result.output
+
+
+def test_a_later_manual_score_replaces_the_earlier_and_history_is_kept(reference_run, tmp_path: Path) -> None:
+    _, secret, _ = reference_run
+    subs = make_corpus(tmp_path / "subs")
+    out = tmp_path / "out"
+    grade_batch(subs, out, toy_rubric(), workers=1, secret_file=secret)
+    runner = CliRunner()
+    for points in ("1", "0.25"):
+        assert runner.invoke(cli.main, ["manual", str(out), "s04", "T4", points, "--rubric", str(TOY)]).exit_code == 0
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        assert [s.points for s in book.manual_scores("s04")] == [0.25]
+        assert [s.points for s in book.manual_history("s04")] == [1.0, 0.25]
+
+
+def test_dask_local_cluster_gives_the_same_results_as_local_workers(reference_run, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    subs, secret, clean = reference_run
+    out = tmp_path / "dask"
+    summary = grade_batch(subs, out, toy_rubric(), workers=2, secret_file=secret, dask="local")
+    assert sorted(summary.graded) == sorted(p.name for p in subs.iterdir())
+    assert results_on_disk(out) == results_on_disk(clean)
+    assert (out / "grades.csv").read_text() == (clean / "grades.csv").read_text()
+
+
+def test_progress_is_plain_lines_when_not_on_a_terminal(reference_run, tmp_path: Path) -> None:
+    _, secret, _ = reference_run
+    subs = make_corpus(tmp_path / "subs")
+    result = CliRunner().invoke(cli.main, ["grade", str(subs), "--out", str(tmp_path / "out"), "--rubric", str(TOY),
+                                           "--workers", "2", "--secret-file", str(secret)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "grading 6 submission(s) with rubric vec"
+    assert sum(line.startswith("graded     s0") for line in lines) == 6
+    assert "\x1b[" not in result.output  # no bar, no colour codes in a CI log
