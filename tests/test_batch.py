@@ -261,3 +261,31 @@ def test_progress_is_plain_lines_when_not_on_a_terminal(reference_run, tmp_path:
     assert lines[0] == "grading 6 submission(s) with rubric vec"
     assert sum(line.startswith("graded     s0") for line in lines) == 6
     assert "\x1b[" not in result.output  # no bar, no colour codes in a CI log
+
+
+def test_a_worker_that_dies_costs_only_its_own_submission(tmp_path: Path) -> None:
+    """A grader bug that kills a worker process (here: the rubric's own checks call os._exit on one
+    submission) breaks the whole process pool; every other submission is still graded, and the
+    culprit gets a result that says the grader failed, never a 0."""
+    import shutil
+
+    rubric_dir = shutil.copytree(TOY, tmp_path / "crashy")
+    checks = rubric_dir / "checks.py"
+    checks.write_text(checks.read_text().replace(
+        'def dot(ctx: TaskContext) -> Iterator[CheckResult]:\n',
+        'def dot(ctx: TaskContext) -> Iterator[CheckResult]:\n'
+        '    if "KILL-THE-WORKER" in ctx.submitted_file("vecmath/ops.py").read_text():\n'
+        '        import os\n'
+        '        os._exit(9)\n'))
+    subs = make_corpus(tmp_path / "subs")
+    (subs / "s02/vecmath/ops.py").write_text(GOOD + "# KILL-THE-WORKER\n")
+    out = tmp_path / "out"
+    summary = grade_batch(subs, out, rubric_mod.load(str(rubric_dir)), workers=2, secret_file=tmp_path / "secret")
+    assert sorted(summary.graded) == [f"s{i:02d}" for i in range(6)]
+    results = {r.submission: r for r in summary.results}
+    assert results["s02"].grader_failures == ("T1", "T2", "T3", "T4", "T5")
+    assert "worker process died" in results["s02"].task("T2").error.message
+    assert all(not results[s].grader_failures for s in results if s != "s02")
+    assert results["s01"].task("T2").status.value == "pass"
+    rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows["s02"]["T2"] == "" and rows["s02"]["grading_status"].startswith("grader-error")
