@@ -20,7 +20,7 @@ from pathlib import Path
 
 from grader import __version__
 from grader.execution.workspace import content_hash, discover, submission_id
-from grader.judgement.grading import grade_submission
+from grader.judgement.grading import TA_MODE, GradingMode, grade_submission
 from grader.judgement.hidden import load_or_create_secret
 from grader.judgement.rubric import Rubric
 from grader.presentation.atomic import write_text_atomic
@@ -106,9 +106,10 @@ def write_class_pages(out: Path, rubric: Rubric, results: list[SubmissionResult]
     write_grades_csv(out / "grades.csv", results, task_ids)
 
 
-def grade_one(source: Path, sub_id: str, rubric: Rubric, secret: bytes) -> SubmissionResult:
+def grade_one(source: Path, sub_id: str, rubric: Rubric, secret: bytes | None,
+              mode: GradingMode = TA_MODE) -> SubmissionResult:
     try:
-        return grade_submission(source, rubric, secret, sub_id=sub_id)
+        return grade_submission(source, rubric, secret, sub_id=sub_id, mode=mode)
     except Exception as exc:  # noqa: BLE001 - the batch must go on, and the TA must see why
         return grader_failure_result(sub_id, rubric, exc)
 
