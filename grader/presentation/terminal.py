@@ -45,9 +45,10 @@ def _headline(result: SubmissionResult) -> str:
     with_hidden = [t.id for t in result.tasks if any(is_deferred(c) for c in t.checks)]
     later = [t.id for t in result.tasks if t.status in (Status.MANUAL, Status.PENDING)]
     text = f"{result.submission}: {result.score:g} / {result.max_score:g} ({result.rubric}, public checks only)"
-    parts = ([f"the hidden checks of {', '.join(with_hidden)}"] if with_hidden else []) + later
+    parts = ([f"the hidden checks of {', '.join(with_hidden)}"] if with_hidden else []) + \
+        ([" and ".join(later)] if later else [])
     if parts:
-        text += "; graded after submission: " + ", ".join(parts)
+        text += "; graded after submission: " + "; ".join(parts)
     return text
 
 
