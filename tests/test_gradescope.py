@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.judgement import rubric as rubric_mod
-from grader.presentation.cli import ExitCode, main
+from grader.presentation.cli import ExitCode, gradescope_submission_id, main
 
 from .conftest import PROJECT, SECRET, SOLUTION, STARTER
 
@@ -106,3 +106,10 @@ def test_visibility_option_reaches_every_test(tmp_path: Path, make_submission, h
     data = json.loads(out.read_text())
     assert code == ExitCode.OK and data["visibility"] == "after_published"
     assert {t["visibility"] for t in data["tests"]} == {"after_published"}
+
+
+def test_submission_id_comes_from_gradescopes_metadata(tmp_path: Path) -> None:
+    (tmp_path / "submission").mkdir()
+    assert gradescope_submission_id(tmp_path / "submission") == "submission"
+    (tmp_path / "submission_metadata.json").write_text(json.dumps({"id": 123456, "users": []}))
+    assert gradescope_submission_id(tmp_path / "submission") == "gradescope-123456"

@@ -34,6 +34,16 @@ from grader.results import SubmissionResult
 
 GRADESCOPE_SECRET = "/autograder/source/secret"
 
+
+def gradescope_submission_id(submission: Path) -> str:
+    """Gradescope's own submission id (from submission_metadata.json next to the submission), so that
+    hidden inputs differ between submissions and a regrade draws the same ones; else `submission`."""
+    try:
+        metadata = json.loads((submission.parent / "submission_metadata.json").read_text())
+        return f"gradescope-{int(metadata['id'])}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "submission"
+
 class ExitCode(enum.IntEnum):
     OK = 0
     CHECKS_FAILED = 1
@@ -221,7 +231,7 @@ def gradescope(submission: Path, results_file: Path, rubric_name: str, secret_fi
     if not submission.exists():
         raise click.UsageError(f"no submission at {submission}")
     rubric.load_judges()
-    result = grade_one(submission, "submission", rubric, load_or_create_secret(secret_path))
+    result = grade_one(submission, gradescope_submission_id(submission), rubric, load_or_create_secret(secret_path))
     write_text_atomic(results_file, json.dumps(gradescope_results(result, visibility=visibility), indent=2,
                                                ensure_ascii=False) + "\n")
     click.echo(f"{result.score:g}/{result.max_score:g} {result.grading_status}; wrote {results_file}")
