@@ -87,13 +87,14 @@ def is_current(previous: SubmissionResult | None, source: Path, rubric: Rubric) 
             and previous.content_hash == content_hash(source))
 
 
-def write_outputs(out: Path, result: SubmissionResult) -> None:
+def write_outputs(out: Path, result: SubmissionResult, *, for_student: bool = False) -> None:
+    """result.json, the executed notebook and report.html; `for_student` words the report for a student."""
     folder = out / result.submission
     write_text_atomic(folder / RESULT_FILE, json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     for name, data in result.artifacts.items():
         write_text_atomic(folder / name, data.decode("utf-8", errors="replace"))
     try:
-        write_report(folder / REPORT_FILE, result)
+        write_report(folder / REPORT_FILE, result, for_student=for_student)
     except Exception as exc:  # noqa: BLE001 - result.json is written; one broken page must not end the batch
         write_text_atomic(folder / REPORT_FILE, "<!doctype html><meta charset=utf-8><title>report unavailable</title>"
                           "<p>GRADER FAILURE: this report could not be drawn (" + html.escape(repr(exc)) + "). "

@@ -26,6 +26,7 @@ from rich.console import Console
 from grader.judgement import rubric as rubric_mod
 from grader.judgement.grading import grade_submission
 from grader.judgement.hidden import HiddenInputs
+from grader.judgement.locate import locations
 from grader.presentation.cli import main
 from grader.presentation.github import annotations, summary_markdown
 from grader.presentation.gradescope import gradescope_results
@@ -197,10 +198,10 @@ def artifacts(leaky: Path, ta_result: SubmissionResult, hw4: rubric_mod.Rubric,
         found["gradescope: results.json"] = (base / "results.json").read_text()
     shown = student_view(ta_result)
     found["batch export: JUnit (student view)"] = junit_xml([ta_result], student_view=True)
-    found["batch export: report.html (student view)"] = render_report(shown)
+    found["batch export: report.html (student view)"] = render_report(shown, for_student=True)
     found["batch export: result.json (student view)"] = json.dumps(shown.to_json(), ensure_ascii=False)
     found["batch export: GitHub summary and annotations"] = summary_markdown(shown) + "\n".join(
-        annotations(shown, hw4, leaky))
+        annotations(shown, locations(shown, hw4, leaky)))
     found["batch export: plain lines"] = plain_report(shown)
     found["batch export: gradescope"] = json.dumps(gradescope_results(ta_result), ensure_ascii=False)
     return found

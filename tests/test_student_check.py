@@ -18,9 +18,9 @@ from rich.console import Console
 
 from grader.judgement import rubric as rubric_mod
 from grader.judgement.grading import AFTER_SUBMISSION, STUDENT_QUICK, grade_submission
+from grader.judgement.locate import function_line
 from grader.presentation.ci_template import workflow_yaml
 from grader.presentation.cli import ExitCode, main
-from grader.presentation.github import function_line
 from grader.presentation.junit import junit_xml
 from grader.presentation.student_view import student_view
 from grader.presentation.terminal import rich_table
@@ -113,7 +113,9 @@ def test_exit_codes_plain_lines_and_junit_that_validates(make_submission, tmp_pa
     assert cases["T7"].find("failure") is not None and cases["T5"].find("failure") is None
     assert cases["T4"].find("skipped") is not None and cases["T12"].find("skipped") is not None
     assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("1", "0", "2")
-    assert (out / "broken" / "report.html").is_file() and (out / "broken" / "result.json").is_file()
+    report = (out / "broken" / "report.html").read_text()
+    assert "graded after submission on inputs you have not" in report and "paste their values" not in report
+    assert (out / "broken" / "result.json").is_file()
 
 
 def test_junit_for_a_batch_validates_and_marks_errors_and_grader_failures(make_submission, grade) -> None:

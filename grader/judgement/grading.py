@@ -33,10 +33,19 @@ from grader.judgement.hidden import HiddenInputs
 from grader.judgement.hints import hint_for
 from grader.judgement.notebook_report import notebook_report
 from grader.judgement.rubric import Rubric, TaskSpec
-from grader.results import Cause, CheckResult, Plot, Status, StudentError, SubmissionResult, TaskResult, Visibility
+from grader.results import (
+    AFTER_SUBMISSION,
+    Cause,
+    CheckResult,
+    Plot,
+    Status,
+    StudentError,
+    SubmissionResult,
+    TaskResult,
+    Visibility,
+)
 
 _OUTPUT_CAP = 8 * 1024
-AFTER_SUBMISSION = "graded after submission"
 
 
 @dataclass(frozen=True)

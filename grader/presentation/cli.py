@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from grader import __version__
 from grader.execution import sandbox as sandbox_mod
+from grader.judgement import locate
 from grader.judgement import rubric as rubric_mod
 from grader.judgement.grading import STUDENT_FULL, STUDENT_QUICK
 from grader.judgement.hidden import load_or_create_secret
@@ -164,7 +165,7 @@ def check(directory: Path, rubric_name: str, with_notebook: bool, out: Path | No
     mode = STUDENT_FULL if with_notebook else STUDENT_QUICK
     result = student_view(grade_one(directory, sub_id, rubric, None, mode=mode), after_submission=False)
     if out is not None:
-        write_outputs(out, result)
+        write_outputs(out, result, for_student=True)
     if junit_file is not None:
         write_text_atomic(junit_file, junit_xml([result], student_view=False))  # already the student view
     console = Console()
@@ -174,7 +175,7 @@ def check(directory: Path, rubric_name: str, with_notebook: bool, out: Path | No
         click.echo(plain_report(result), nl=False)
     if github if github is not None else in_github_actions(os.environ):
         root = directory if directory.is_dir() else directory.parent
-        for line in report_to_github(result, rubric, root, os.environ):
+        for line in report_to_github(result, locate.locations(result, rubric, root), root, os.environ):
             click.echo(line)
     if result.grader_failures:
         sys.exit(ExitCode.GRADER_FAILURE)

@@ -14,8 +14,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from grader.judgement.grading import AFTER_SUBMISSION
-from grader.results import Cause, CheckResult, Status, StudentError, SubmissionResult, TaskResult, Visibility
+from grader.results import (
+    AFTER_SUBMISSION,
+    Cause,
+    CheckResult,
+    Status,
+    StudentError,
+    SubmissionResult,
+    TaskResult,
+    Visibility,
+)
 
 WITHHELD = "withheld after submission: it may show hidden inputs; `grader check` shows it for the public checks"
 GRADER_FAILED = "GRADER FAILURE (not your fault): the autograder broke on this task; the course staff will look at it"
