@@ -174,8 +174,10 @@ def check(directory: Path, rubric_name: str, with_notebook: bool, out: Path | No
     else:
         click.echo(plain_report(result), nl=False)
     if github if github is not None else in_github_actions(os.environ):
-        root = directory if directory.is_dir() else directory.parent
-        for line in report_to_github(result, locate.locations(result, rubric, root), root, os.environ):
+        # lines inside a .zip cannot be annotated: its annotations name no file
+        where = locate.locations(result, rubric, directory) if directory.is_dir() else {}
+        for line in report_to_github(result, where, directory if directory.is_dir() else directory.parent,
+                                     os.environ):
             click.echo(line)
     if result.grader_failures:
         sys.exit(ExitCode.GRADER_FAILURE)
