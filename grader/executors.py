@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grader import __version__
-from grader.judgement.grading import grade_submission
+from grader.judgement.grading import TA_MODE, GradingMode, grade_submission
 from grader.judgement.manual import apply_manual
 from grader.judgement.rubric import Rubric
 from grader.presentation.outputs import render_files
@@ -63,9 +63,10 @@ def grader_failure_result(sub_id: str, rubric: Rubric, exc: BaseException) -> Su
                             graded_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
-def grade_one(source: Path, sub_id: str, rubric: Rubric, secret: bytes) -> SubmissionResult:
+def grade_one(source: Path, sub_id: str, rubric: Rubric, secret: bytes | None,
+              mode: GradingMode = TA_MODE) -> SubmissionResult:
     try:
-        return grade_submission(source, rubric, secret, sub_id=sub_id)
+        return grade_submission(source, rubric, secret, sub_id=sub_id, mode=mode)
     except Exception as exc:  # noqa: BLE001 - the batch must go on, and the TA must see why
         return grader_failure_result(sub_id, rubric, exc)
 

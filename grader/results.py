@@ -38,6 +38,8 @@ class Cause(enum.StrEnum):
 
 
 AUTO_GRADED = frozenset({Status.PASS, Status.FAIL, Status.ERROR, Status.TIMEOUT, Status.MISSING})
+# the message of a check that was listed but not run (a student's pre-check leaves hidden checks out)
+AFTER_SUBMISSION = "graded after submission"
 
 
 @dataclass(frozen=True)

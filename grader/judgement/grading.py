@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,9 +33,45 @@ from grader.judgement.hidden import HiddenInputs
 from grader.judgement.hints import hint_for
 from grader.judgement.notebook_report import notebook_report
 from grader.judgement.rubric import Rubric, TaskSpec
-from grader.results import Cause, CheckResult, Plot, Status, StudentError, SubmissionResult, TaskResult, Visibility
+from grader.results import (
+    AFTER_SUBMISSION,
+    Cause,
+    CheckResult,
+    Plot,
+    Status,
+    StudentError,
+    SubmissionResult,
+    TaskResult,
+    Visibility,
+)
 
 _OUTPUT_CAP = 8 * 1024
+
+
+@dataclass(frozen=True)
+class GradingMode:
+    """What one grading run may do.
+
+    TA grading runs everything. A student's own pre-check (`grader check`) runs the public checks
+    only: hidden checks are not run at all, so nothing about their inputs or expected values can
+    reach a student, and it is faster; without `notebook` it also leaves out the notebook, the
+    tasks that need it and checks a rubric marks as slow (`ctx.full_run`).
+    """
+
+    name: str
+    hidden: bool = True
+    notebook: bool = True
+
+    @property
+    def is_student(self) -> bool:
+        return not self.hidden
+
+
+TA_MODE = GradingMode("ta")
+STUDENT_QUICK = GradingMode("student", hidden=False, notebook=False)
+STUDENT_FULL = GradingMode("student", hidden=False, notebook=True)
+# inputs for a rubric that draws "hidden" inputs in student mode anyway: nothing secret, and never shown
+_NO_SECRET = b"student-mode: hidden checks are not run, so no secret is used"
 
 
 class TaskEnded(Exception):
@@ -168,8 +204,9 @@ class TaskContext:
     the submitted files and the executed notebook."""
 
     def __init__(self, task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidden: HiddenInputs,
-                 workspace: Workspace, run: SubmissionRun | None = None) -> None:
+                 workspace: Workspace, run: SubmissionRun | None = None, mode: GradingMode = TA_MODE) -> None:
         self.task = task
+        self.mode = mode
         self.rubric = rubric
         self.params = task.params
         self.workspace = workspace
@@ -180,6 +217,22 @@ class TaskContext:
         self.outputs: list[str] = []
         self.plots: tuple[Plot, ...] = ()
 
+    @property
+    def hidden(self) -> bool:
+        """Whether hidden checks run. When False (a student's pre-check) a checks function should not
+        draw hidden inputs or call probes for them, and yield `ctx.after_submission(...)` instead."""
+        return self.mode.hidden
+
+    @property
+    def full_run(self) -> bool:
+        """Whether slow checks (a training run on real data) run; False in a quick student check."""
+        return self.mode.notebook
+
+    def after_submission(self, name: str, visibility: Visibility = Visibility.HIDDEN,
+                         why: str = AFTER_SUBMISSION) -> CheckResult:
+        """A check that was not run here, listed so the student knows it exists. Not counted."""
+        return CheckResult(name, visibility, None, message=why)
+
     def add_plot(self, kind: str, title: str, data: dict[str, Any]) -> None:
         """Attach figure data to this task's result (the report draws it)."""
         self.plots = (*self.plots, Plot(kind, title, data))
@@ -188,7 +241,7 @@ class TaskContext:
         """The submitted notebook, executed in the sandbox (once per submission), or None.
 
         Waiting for it does not count against the task's time limit."""
-        if self._run is None:
+        if self._run is None or not self.mode.notebook:
             return None
         waited = time.monotonic()
         run = self._run.notebook()
@@ -295,6 +348,9 @@ def _failure_result(task: TaskSpec, failure: ProbeOutcome, checks: tuple[CheckRe
 
 def _from_checks(task: TaskSpec, checks: tuple[CheckResult, ...], output: str = "") -> TaskResult:
     counted = [c for c in checks if c.passed is not None]
+    if not counted and any(c.message == AFTER_SUBMISSION for c in checks):
+        return TaskResult(task.id, task.title, Status.PENDING, None, task.points,
+                          f"{AFTER_SUBMISSION}: this task has hidden checks only", checks, output=output[-_OUTPUT_CAP:])
     if not counted:
         return TaskResult(task.id, task.title, Status.ERROR, None, task.points,
                           "the rubric ran no counted check for this task", checks, cause=Cause.GRADER)
@@ -365,6 +421,9 @@ def grade_checks(task: TaskSpec, ctx: TaskContext) -> TaskResult:
     checks: list[CheckResult] = []
     try:
         for check in func(ctx):
+            if check.visibility is Visibility.HIDDEN and not ctx.mode.hidden and check.passed is not None:
+                # a rubric that ignores ctx.hidden: its verdict on non-secret inputs is no verdict at all
+                check = ctx.after_submission("hidden check")
             checks.append(check)
     except ProbeFailure as failure:
         return _failure_result(task, failure.outcome, tuple(checks), output="\n".join(ctx.outputs))
@@ -417,13 +476,17 @@ def _apply_dependencies(results: list[TaskResult]) -> list[TaskResult]:
     return final
 
 
-def grade_submission(source: Path, rubric: Rubric, secret: bytes, *, python: str | None = None,
-                     sub_id: str | None = None, sandbox: Sandbox | None = None) -> SubmissionResult:
+def grade_submission(source: Path, rubric: Rubric, secret: bytes | None, *, python: str | None = None,
+                     sub_id: str | None = None, sandbox: Sandbox | None = None,
+                     mode: GradingMode = TA_MODE) -> SubmissionResult:
     """Grade one folder or zip. Never raises for anything the submission does.
 
     `sandbox` is the isolation level to run student code at (default: the strongest this
-    machine supports, detected once per process).
+    machine supports, detected once per process). `mode` says which checks run: a student's
+    pre-check (`STUDENT_QUICK`) needs no secret, since its hidden checks are not run.
     """
+    if mode.hidden and secret is None:
+        raise ValueError("hidden checks need the grading secret")
     started = time.monotonic()
     sandbox = sandbox or detect(python or sys.executable)[0]
     sub_id = sub_id or submission_id(source)
@@ -439,7 +502,8 @@ def grade_submission(source: Path, rubric: Rubric, secret: bytes, *, python: str
                           for t in rubric.tasks)
             return SubmissionResult(tasks=tasks, duration_s=round(time.monotonic() - started, 3),
                                     content_hash=content_hash(source), **base)
-        tasks, notebook = _grade_workspace(workspace, rubric, secret, Path(tmp), python, sub_id, sandbox)
+        tasks, notebook = _grade_workspace(workspace, rubric, secret if mode.hidden else None, Path(tmp), python,
+                                           sub_id, sandbox, mode)
     report, artifacts = notebook_report(notebook)
     return SubmissionResult(tasks=tuple(tasks), content_hash=workspace.content_hash, notes=tuple(workspace.notes),
                             duration_s=round(time.monotonic() - started, 3), notebook=report,
@@ -454,8 +518,9 @@ def _missing_file_message(workspace: Workspace, relpath: str) -> str:
     return message
 
 
-def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: Path, python: str | None,
-                     sub_id: str, sandbox: Sandbox) -> tuple[list[TaskResult], NotebookRun | None]:
+def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None, tmp: Path, python: str | None,
+                     sub_id: str, sandbox: Sandbox, mode: GradingMode = TA_MODE,
+                     ) -> tuple[list[TaskResult], NotebookRun | None]:
     answers_file = rubric.files.get("answers", "answers.md")
     doc = None
     answers_path = workspace.find(answers_file)
@@ -466,7 +531,7 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: P
         text = answers_path.read_text(encoding="utf-8", errors="replace")
         section_ids = {t.section or t.id for t in rubric.tasks}
         doc = answers_mod.parse(answers_mod.without_template(text, template), section_ids)
-    hidden = HiddenInputs(secret, rubric.id, sub_id)
+    hidden = HiddenInputs(secret if secret is not None else _NO_SECRET, rubric.id, sub_id)
     needs_module = any(t.grader == "checks" and "module" in t.needs for t in rubric.tasks)
     session = None
     module_problem: TaskResult | None = None  # a template result for every module task
@@ -484,14 +549,16 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes, tmp: P
     results: list[TaskResult] = []
     try:
         # the notebook runs alongside the module checks, on its own budget
-        run.start_notebook()
+        if mode.notebook:
+            run.start_notebook()
         if runner is not None:
             module_problem = _check_import(rubric, runner)
         for task in rubric.tasks:
             results.append(_grade_task(task, rubric, runner, hidden, workspace, doc, answers_file, module_problem,
-                                       run))
+                                       run, mode))
     finally:
-        notebook = run.notebook()  # joined here in any case: the kernel never outlives its submission
+        # joined here in any case: the kernel never outlives its submission
+        notebook = run.notebook() if mode.notebook else None
         if session is not None:
             session.close()
     return _apply_dependencies(results), notebook
@@ -514,7 +581,8 @@ def _check_import(rubric: Rubric, runner: ProbeRunner) -> TaskResult | None:
 
 def _grade_task(task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidden: HiddenInputs,
                 workspace: Workspace, doc: answers_mod.AnswersDoc | None, answers_file: str,
-                module_problem: TaskResult | None, run: SubmissionRun | None = None) -> TaskResult:
+                module_problem: TaskResult | None, run: SubmissionRun | None = None,
+                mode: GradingMode = TA_MODE) -> TaskResult:
     try:
         if task.grader == "pending":
             return TaskResult(task.id, task.title, Status.PENDING, None, task.points, task.message or "not graded yet")
@@ -522,9 +590,13 @@ def _grade_task(task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidd
             return grade_answers(task, doc, answers_file)
         if task.grader == "manual":
             return grade_manual(task, doc, answers_file)
+        if "notebook" in task.needs and not mode.notebook:
+            return TaskResult(task.id, task.title, Status.PENDING, None, task.points,
+                              f"not run in a quick check: it needs the notebook run ({AFTER_SUBMISSION}; "
+                              "`grader check --notebook` runs it here)")
         if "module" in task.needs and module_problem is not None:
             return replace(module_problem, id=task.id, title=task.title, max_points=task.points)
-        ctx = TaskContext(task, rubric, runner, hidden, workspace, run)
+        ctx = TaskContext(task, rubric, runner, hidden, workspace, run, mode)
         return grade_checks(task, ctx)
     except Exception as exc:  # noqa: BLE001 - never lose a submission to a grader bug (SandboxError included)
         return _grader_failure(task, exc)

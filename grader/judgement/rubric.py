@@ -52,6 +52,7 @@ class TaskSpec:
     limits: Limits = Limits()
     params: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+    function: str | None = None  # the function in the module file this task grades (where CI points)
 
 
 @dataclass
@@ -170,7 +171,7 @@ def _task(data: dict[str, Any], defaults: Limits, where: Path) -> TaskSpec:
             check=data.get("check"), section=data.get("section", data["id"]), answers=answers,
             partial_credit=bool(data.get("partial_credit", False)), needs=tuple(data.get("needs", ())),
             limits=_limits(data.get("limits", {}), defaults), params=dict(data.get("params", {})),
-            message=data.get("message", ""),
+            message=data.get("message", ""), function=data.get("function"),
         )
     except KeyError as exc:
         raise RubricError(f"{where}: a task is missing the field {exc}") from None

@@ -9,30 +9,46 @@ from __future__ import annotations
 
 import enum
 import getpass
-import secrets
+import json
+import os
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from grader import __version__
 from grader.execution import sandbox as sandbox_mod
 from grader.executors import grade_one
+from grader.judgement import locate
 from grader.judgement import rubric as rubric_mod
+from grader.judgement.grading import STUDENT_FULL, STUDENT_QUICK
+from grader.judgement.hidden import load_or_create_secret
 from grader.judgement.manual import ManualScoreError, parse_scores, validate
 from grader.pipeline import grade_batch, refresh_pages, rewrite_submission
+from grader.presentation.atomic import write_text_atomic
+from grader.presentation.ci_template import DEFAULT_INSTALL, workflow_yaml
+from grader.presentation.github import in_github_actions, report_to_github
+from grader.presentation.gradescope import VISIBILITIES, gradescope_results
+from grader.presentation.junit import junit_xml
 from grader.presentation.outputs import write_outputs
-from grader.results import AUTO_GRADED, ManualScore, Status, SubmissionResult
+from grader.presentation.student_view import student_view
+from grader.presentation.terminal import not_passing, plain_report, rich_table
+from grader.results import ManualScore, SubmissionResult
 from grader.store import GRADEBOOK_FILE, Gradebook
 
-STATUS_STYLE = {
-    "pass": "green", "fail": "red", "error": "bold red", "timeout": "dark_orange",
-    "missing": "grey50", "manual": "blue", "graded": "cyan", "pending": "magenta",
-}
+GRADESCOPE_SECRET = "/autograder/source/secret"
 
+
+def gradescope_submission_id(submission: Path) -> str:
+    """Gradescope's own submission id (from submission_metadata.json next to the submission), so that
+    hidden inputs differ between submissions and a regrade draws the same ones; else `submission`."""
+    try:
+        metadata = json.loads((submission.parent / "submission_metadata.json").read_text())
+        return f"gradescope-{int(metadata['id'])}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "submission"
 
 class ExitCode(enum.IntEnum):
     OK = 0
@@ -48,27 +64,6 @@ def _load_rubric(name: str) -> rubric_mod.Rubric:
         raise click.UsageError(str(exc)) from None
 
 
-def _points(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:g}"
-
-
-def result_table(result: SubmissionResult) -> Table:
-    table = Table(title=f"{result.submission}: {result.score:g} / {result.max_score:g}  ({result.rubric})",
-                  title_justify="left")
-    table.add_column("task")
-    table.add_column("status")
-    table.add_column("points", justify="right")
-    table.add_column("details", overflow="fold")
-    for task in result.tasks:
-        style = STATUS_STYLE.get(task.status.value, "")
-        label = task.status.value + (" (grader)" if task.grader_failed else "")
-        table.add_row(f"{task.id} {task.title}", f"[{style}]{label}[/]", f"{_points(task.points)}/{task.max_points:g}",
-                      task.message, end_section=False)
-    return table
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
@@ -81,7 +76,9 @@ def main() -> None:
     \b
     Typical use:
       grader grade submissions/ --out reports/     grade a whole class
-      grader check path/to/student-folder          grade one submission, print a table
+      grader check                                 a student checks their own HW4 folder
+      grader ci-template > .github/workflows/grader.yml
+      grader gradescope                            Gradescope's run_autograder
     """
 
 
@@ -152,28 +149,108 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
 @click.argument("directory", default=".", type=click.Path(exists=True, path_type=Path))
 @click.option("--rubric", "rubric_name", default="hw4", show_default=True,
               help="Assignment to grade against: a name under rubrics/ or a path to a rubric.toml.")
+@click.option("--notebook", "with_notebook", is_flag=True,
+              help="Also run the notebook, T12 and the MNIST training check (minutes instead of seconds).")
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Also write result.json and report.html into this folder.")
-def check(directory: Path, rubric_name: str, out: Path | None) -> None:
-    """Grade one submission (a folder or .zip) and print a table of its tasks.
+@click.option("--junit", "junit_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results as JUnit XML (for CI test reports).")
+@click.option("--github/--no-github", "github", default=None,
+              help="Print GitHub error annotations and append a job summary to $GITHUB_STEP_SUMMARY. "
+                   "[default: when $GITHUB_ACTIONS is set]")
+def check(directory: Path, rubric_name: str, with_notebook: bool, out: Path | None, junit_file: Path | None,
+          github: bool | None) -> None:
+    """Check your own work before you submit: the public checks, run the way TAs grade.
 
-    Exits 0 when every auto-graded task passes, 1 when one fails, errors, times out or is
-    missing, and 3 if the grader itself failed. Hidden inputs are drawn from a fresh secret
-    on every run.
+    Run it in your HW4 folder (or give the folder or .zip). Hidden checks are not run here:
+    they are listed as "graded after submission", and nothing about them is shown. Without
+    --notebook it takes a few seconds and leaves out the notebook and T12.
+
+    Exits 0 when every auto-graded public check passes, 1 when a task fails, errors, times
+    out or is missing, and 3 if the grader itself failed. Prints a table on a terminal and
+    one line per task when piped.
     """
     rubric = _load_rubric(rubric_name)
     rubric.load_judges()
     sub_id = directory.resolve().name if directory.is_dir() else directory.stem
-    result = grade_one(directory, sub_id, rubric, secrets.token_bytes(32))
+    mode = STUDENT_FULL if with_notebook else STUDENT_QUICK
+    result = student_view(grade_one(directory, sub_id, rubric, None, mode=mode), after_submission=False)
     if out is not None:
-        write_outputs(out, result)
-    Console().print(result_table(result))
+        write_outputs(out, result, for_student=True)
+    if junit_file is not None:
+        write_text_atomic(junit_file, junit_xml([result], student_view=False))  # already the student view
+    console = Console()
+    if console.is_terminal:
+        console.print(rich_table(result))
+    else:
+        click.echo(plain_report(result), nl=False)
+    if github if github is not None else in_github_actions(os.environ):
+        # lines inside a .zip cannot be annotated: its annotations name no file
+        where = locate.locations(result, rubric, directory) if directory.is_dir() else {}
+        for line in report_to_github(result, where, directory if directory.is_dir() else directory.parent,
+                                     os.environ):
+            click.echo(line)
     if result.grader_failures:
         sys.exit(ExitCode.GRADER_FAILURE)
-    failed = [t.id for t in result.tasks if t.status in AUTO_GRADED and t.status is not Status.PASS]
-    if failed:
-        Console(stderr=True).print(f"not passing: {', '.join(failed)}", highlight=False)
+    if not_passing(result):
         sys.exit(ExitCode.CHECKS_FAILED)
+
+
+@main.command("ci-template")
+@click.option("--install", "install_spec", default=DEFAULT_INSTALL, show_default=True,
+              help="What `pip install` gets the grader from: the course's git URL until it is on PyPI.")
+@click.option("--rubric", "rubric_name", default="hw4", show_default=True, help="Assignment the repository holds.")
+@click.option("--dir", "directory", default=".", show_default=True,
+              help="The homework folder inside the repository.")
+@click.option("--python", "python_version", default="3.11", show_default=True, help="Python version to run.")
+def ci_template(install_spec: str, rubric_name: str, directory: str, python_version: str) -> None:
+    """Print a GitHub Actions workflow that installs the grader and checks the homework on every push.
+
+    Save it as .github/workflows/grader.yml in the assignment repository. Failing tasks
+    show up as annotations on the student's lines, the table as the job summary, and the
+    JUnit file as an artifact.
+    """
+    click.echo(workflow_yaml(install_spec=install_spec, rubric=rubric_name, directory=directory,
+                             python_version=python_version), nl=False)
+
+
+@main.command()
+@click.option("--submission", default=Path("/autograder/submission"), show_default=True,
+              type=click.Path(path_type=Path), help="The student's submission, as Gradescope unpacks it.")
+@click.option("--results", "results_file", default=Path("/autograder/results/results.json"), show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Where Gradescope reads the results.")
+@click.option("--rubric", "rubric_name", default="hw4", show_default=True,
+              help="Assignment to grade against: a name under rubrics/ or a path to a rubric.toml.")
+@click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The course's secret for hidden inputs, shipped in the autograder zip. "
+                   "[default: $GRADER_SECRET_FILE or /autograder/source/secret]")
+@click.option("--visibility", type=click.Choice(VISIBILITIES), default="visible", show_default=True,
+              help="Gradescope visibility of the results (after_published: only once grades are published).")
+def gradescope(submission: Path, results_file: Path, rubric_name: str, secret_file: Path | None,
+               visibility: str) -> None:
+    """Gradescope autograder entry point: grade /autograder/submission, write results.json.
+
+    Public and hidden checks run, as in TA grading; students see each task's score and
+    which checks passed, never the hidden inputs or expected values. Exits 3 without
+    writing results when the secret is missing (Gradescope then reports that the
+    autograder failed, which no student can mistake for a zero), and 3 after writing them
+    when a task hit a grader failure.
+    """
+    rubric = _load_rubric(rubric_name)
+    secret_path = secret_file or Path(os.environ.get("GRADER_SECRET_FILE") or GRADESCOPE_SECRET)
+    if not secret_path.is_file():
+        click.echo(f"autograder misconfigured: no secret at {secret_path}; put one in the autograder zip "
+                   "(see `grader gradescope --help` and the README)", err=True)
+        sys.exit(ExitCode.GRADER_FAILURE)
+    if not submission.exists():
+        raise click.UsageError(f"no submission at {submission}")
+    rubric.load_judges()
+    result = grade_one(submission, gradescope_submission_id(submission), rubric, load_or_create_secret(secret_path))
+    write_text_atomic(results_file, json.dumps(gradescope_results(result, visibility=visibility), indent=2,
+                                               ensure_ascii=False) + "\n")
+    click.echo(f"{result.score:g}/{result.max_score:g} {result.grading_status}; wrote {results_file}")
+    if result.grader_failures:
+        sys.exit(ExitCode.GRADER_FAILURE)
 
 
 def _login_name() -> str:

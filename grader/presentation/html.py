@@ -315,11 +315,12 @@ def _notebook(nb: NotebookReport | None) -> _NotebookView | None:
     )
 
 
-def render_report(result: SubmissionResult) -> str:
+def render_report(result: SubmissionResult, *, for_student: bool = False) -> str:
     """Give a TA (or the student) one page that explains every point given or withheld.
 
     A grader failure is shown as such, loudly, so nobody reads it as a zero; hidden checks are
-    tagged so a TA knows what not to paste back to a student verbatim.
+    tagged so a TA knows what not to paste back to a student verbatim. `for_student` words the
+    legend for a student (pass it the student view of the result: see student_view).
     """
     counts: dict[str, int] = {}
     for t in result.tasks:
@@ -336,6 +337,7 @@ def render_report(result: SubmissionResult) -> str:
             plots=[_plots(t) for t in result.tasks],
             notebook=_notebook(result.notebook),
             mismatch_tasks=[t.id for t in result.tasks if any(is_mismatch(c) for c in t.checks)],
+            for_student=for_student,
         )
     )
 
@@ -434,9 +436,9 @@ def render_index(
     )
 
 
-def write_report(path: Path, result: SubmissionResult) -> None:
+def write_report(path: Path, result: SubmissionResult, *, for_student: bool = False) -> None:
     """Write a report so that a TA refreshing the page never sees a half-written file."""
-    write_text_atomic(path, render_report(result))
+    write_text_atomic(path, render_report(result, for_student=for_student))
 
 
 def write_index(

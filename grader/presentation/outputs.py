@@ -29,12 +29,12 @@ def fallback_report(exc: BaseException) -> str:
             "The verdicts are in result.json.</p>\n")
 
 
-def render_files(result: SubmissionResult) -> dict[str, bytes]:
-    """Everything written into the submission's folder, by file name."""
+def render_files(result: SubmissionResult, *, for_student: bool = False) -> dict[str, bytes]:
+    """Everything written into the submission's folder, by file name; `for_student` words the report for one."""
     files = {RESULT_FILE: result_json_text(result).encode()}
     files.update(result.artifacts)
     try:
-        page = render_report(result)
+        page = render_report(result, for_student=for_student)
     except Exception as exc:  # noqa: BLE001 - result.json is written; one broken page must not end the batch
         page = fallback_report(exc)
     files[REPORT_FILE] = page.encode()
@@ -46,5 +46,5 @@ def write_files(folder: Path, files: dict[str, bytes]) -> None:
         write_bytes_atomic(folder / name, data)
 
 
-def write_outputs(out: Path, result: SubmissionResult) -> None:
-    write_files(out / result.submission, render_files(result))
+def write_outputs(out: Path, result: SubmissionResult, *, for_student: bool = False) -> None:
+    write_files(out / result.submission, render_files(result, for_student=for_student))

@@ -117,7 +117,7 @@ def _scores_call(case: Case) -> tuple[str, dict[str, Any]]:
 def forward(ctx: TaskContext) -> Iterator[CheckResult]:
     toy = toy_case()
     rng = ctx.rng("forward")
-    cases = [random_case(rng) for _ in range(int(ctx.params["hidden_cases"]))]
+    cases = [random_case(rng) for _ in range(int(ctx.params["hidden_cases"]))] if ctx.hidden else []
     ctx.prefetch([_scores_call(c) for c in (toy, *cases)])
     got = ctx.call("scores", **toy.params, X=toy.X)["scores"]
     yield compare_arrays("toy scores equal the published 5×3 matrix", PUBLIC, PUBLISHED_SCORES, got,
@@ -127,6 +127,9 @@ def forward(ctx: TaskContext) -> Iterator[CheckResult]:
         got = ctx.call("scores", **case.params, X=case.X)["scores"]
         yield compare_arrays(f"hidden case {i + 1} ({case.shape_label}) vs the reference", HIDDEN, expected, got,
                              rtol=ctx.params["hidden_rtol"], atol=ctx.params["hidden_atol"])
+    if not ctx.hidden:
+        yield ctx.after_submission(f"{ctx.params['hidden_cases']} hidden cases (other shapes, non-zero biases) "
+                                   "vs the reference")
 
 
 # --- T6 -----------------------------------------------------------------------------------------
@@ -163,6 +166,12 @@ def _loss_call(case: Case, reg: float) -> tuple[str, dict[str, Any]]:
 def loss(ctx: TaskContext) -> Iterator[CheckResult]:
     toy = toy_case()
     rng = ctx.rng("loss")
+    if not ctx.hidden:
+        ctx.prefetch([_scores_call(toy), _loss_call(toy, 0.1)])
+        yield _loss_check(ctx, f"toy loss at reg=0.1 (published {PUBLISHED_LOSS})", PUBLIC, toy, 0.1)
+        yield ctx.after_submission("3 hidden cases (reg 0, small, large) vs the reference")
+        yield ctx.after_submission("hidden: large scores (hundreds); the loss must stay finite")
+        return
     regs = (0.0, float(rng.uniform(0.01, 0.5)), float(rng.uniform(1.0, 5.0)))
     cases = [random_case(rng) for _ in regs]
     big = large_magnitude_case(rng)
@@ -218,6 +227,14 @@ def _numeric_call(case: Case, reg: float) -> tuple[str, dict[str, Any]]:
 
 def backward(ctx: TaskContext) -> Iterator[CheckResult]:
     toy = toy_case()
+    if not ctx.hidden:
+        ctx.prefetch([_loss_call(toy, 0.05), _numeric_call(toy, 0.05)])
+        yield from _numeric_check(ctx, "toy gradient check at reg=0.05 (numeric vs your grads)", PUBLIC, toy, 0.05,
+                                  metric="rel_error", tol=ctx.params["public_tol"])
+        yield ctx.after_submission(f"{ctx.params['hidden_cases']} hidden cases at reg=0: grads vs the reference")
+        yield ctx.after_submission("hidden: regularisation gradient grads(reg) - grads(0) = reg·W")
+        yield ctx.after_submission("hidden: numeric gradient check at another shape and reg")
+        return
     rng = ctx.rng("backward")
     cases = [random_case(rng) for _ in range(int(ctx.params["hidden_cases"]))]
     reg_case = random_case(rng)
@@ -384,11 +401,14 @@ def mnist_training(ctx: TaskContext) -> CheckResult | None:
     config = ctx.params.get("mnist_training")
     if not config:
         return None
+    name = "MNIST: the notebook's decay run (H=50, 2000 iterations, lr 5e-4, decay 0.95) validates at ≥ 0.93"
+    if not ctx.full_run:
+        return ctx.after_submission(name, PUBLIC, why="not run in a quick check (about 5 s of training): graded "
+                                                      "after submission; `grader check --notebook` runs it here")
     limits = Limits(time_s=float(config["time_s"]), memory_mb=int(config["memory_mb"]))
     outcome = ctx.long_outcome("mnist_training", limits, data_dir=ctx.data_dir("mnist_data"),
                                hidden_size=50, num_iters=2000, batch_size=200, learning_rate=5e-4,
                                learning_rate_decay=0.95, seed=0)
-    name = "MNIST: the notebook's decay run (H=50, 2000 iterations, lr 5e-4, decay 0.95) validates at ≥ 0.93"
     if not outcome.ok:
         detail = (outcome.error or {}).get("message") or outcome.detail
         return verdict(name, PUBLIC, False, expected="≥ 0.93", got=outcome.status,
@@ -454,12 +474,15 @@ def minibatch(ctx: TaskContext) -> Iterator[CheckResult]:
     toy_run = _toy_run(decay=0.95, num_iters=10)
     rng = ctx.rng("minibatch")
     sizes = ((int(rng.integers(60, 90)), int(rng.integers(7, 15))), (int(rng.integers(20, 30)), 20))
+    sizes = sizes if ctx.hidden else ()
     runs = [_hidden_run(rng, n=n, batch_size=b, decay=1.0, num_iters=12) for n, b in sizes]
     ctx.prefetch([_observe_call(r) for r in (toy_run, *runs)] + [_toy_training_call()])
     yield _batch_checks("toy data, batch_size=200 > N=5: rows of X sampled with their labels", PUBLIC, toy_run,
                         observe(ctx, toy_run))
     for (n, b), run in zip(sizes, runs, strict=True):
         yield _batch_checks(f"hidden: N={n}, batch_size={b}, 12 iterations", HIDDEN, run, observe(ctx, run))
+    if not ctx.hidden:
+        yield ctx.after_submission("2 hidden runs: other N and batch sizes, random and not just the first rows")
     yield from training_runs(ctx)
 
 
@@ -500,6 +523,13 @@ def sgd(ctx: TaskContext) -> Iterator[CheckResult]:
     toy_run = _toy_run(decay=1.0, num_iters=5, batch_size=5)
     rng = ctx.rng("sgd")
     # decay 1: the learning rate stays put, so a T10 bug cannot show up as a wrong step here
+    if not ctx.hidden:
+        ctx.prefetch([_observe_call(toy_run), _toy_training_call()])
+        yield _sgd_check("toy net: each step moves every param by -learning_rate·grad", PUBLIC, toy_run,
+                         observe(ctx, toy_run), ctx.params["rtol"])
+        yield ctx.after_submission("hidden: another shape and learning rate, stubbed gradients, 8 steps")
+        yield from training_runs(ctx)
+        return
     run = _hidden_run(rng, n=int(rng.integers(30, 60)), batch_size=int(rng.integers(5, 12)), decay=1.0, num_iters=8)
     ctx.prefetch([_observe_call(toy_run), _observe_call(run), _toy_training_call()])
     yield _sgd_check("toy net: each step moves every param by -learning_rate·grad", PUBLIC, toy_run,
@@ -532,7 +562,7 @@ def lr_decay(ctx: TaskContext) -> Iterator[CheckResult]:
     toy_run = _toy_run(decay=0.5, num_iters=6, batch_size=5)
     rng = ctx.rng("lr_decay")
     runs = []
-    for n, b in ((40, 10), (45, 10)):
+    for n, b in ((40, 10), (45, 10)) if ctx.hidden else ():
         decay = float(rng.uniform(0.3, 0.9))
         runs.append((n, b, decay, _hidden_run(rng, n=n, batch_size=b, decay=decay, num_iters=14)))
     ctx.prefetch([_observe_call(toy_run), *(_observe_call(r[3]) for r in runs), _toy_training_call()])
@@ -540,6 +570,8 @@ def lr_decay(ctx: TaskContext) -> Iterator[CheckResult]:
                        toy_run)
     for n, b, decay, run in runs:
         yield _decay_check(ctx, f"hidden: N={n}, batch_size={b}, decay={decay:.3g}, 14 iterations", HIDDEN, run)
+    if not ctx.hidden:
+        yield ctx.after_submission("2 hidden runs: 4 and 4.5 iterations per epoch, random decay")
     yield from training_runs(ctx)
 
 
@@ -572,11 +604,14 @@ def _predict_check(ctx: TaskContext, name: str, visibility: Visibility, case: Ca
 def predict(ctx: TaskContext) -> Iterator[CheckResult]:
     toy = toy_case()
     rng = ctx.rng("predict")
-    cases = [random_case(rng, n=(10, 60)) for _ in range(int(ctx.params["hidden_cases"]))]
+    cases = [random_case(rng, n=(10, 60)) for _ in range(int(ctx.params["hidden_cases"]))] if ctx.hidden else []
     ctx.prefetch([call for c in (toy, *cases) for call in (("predict", {**c.params, "X": c.X}), _scores_call(c))])
     yield _predict_check(ctx, "toy data: predict(X) = argmax of the scores", PUBLIC, toy)
     for i, case in enumerate(cases):
         yield _predict_check(ctx, f"hidden case {i + 1} ({case.shape_label})", HIDDEN, case)
+    if not ctx.hidden:
+        yield ctx.after_submission(f"{ctx.params['hidden_cases']} hidden cases: random inputs, integer labels of "
+                                   "shape (N,)")
 
 
 # --- T12: the tuned model, measured by the grader ----------------------------------------------------------
