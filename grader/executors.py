@@ -84,7 +84,8 @@ def _worker_rubric(rubric: Rubric) -> Rubric:
 
 
 def payload_for(result: SubmissionResult, manual: Iterable[ManualScore]) -> GradedPayload:
-    return GradedPayload(result.submission, result.to_json(), render_files(apply_manual(result, manual)))
+    return GradedPayload(result.submission, result.to_json(),
+                         render_files(apply_manual(result, manual), gradescope=True))
 
 
 def run_job(job: GradeJob) -> GradedPayload:

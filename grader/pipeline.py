@@ -27,7 +27,8 @@ from grader.store import GRADEBOOK_FILE, Gradebook
 
 __all__ = ["BatchSummary", "grade_batch", "grade_one", "refresh_pages", "write_outputs"]
 
-RESERVED_IDS = frozenset({"index.html", "grades.csv", "junit.xml", GRADEBOOK_FILE})
+RESERVED_IDS = frozenset({"index.html", "grades.csv", "junit.xml", GRADEBOOK_FILE, f"{GRADEBOOK_FILE}-wal",
+                          f"{GRADEBOOK_FILE}-shm", f"{GRADEBOOK_FILE}-journal"})
 
 
 @dataclass

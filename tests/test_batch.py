@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+import xmlschema
 from click.testing import CliRunner
 
 from grader.judgement import rubric as rubric_mod
@@ -27,6 +28,7 @@ from grader.presentation import cli
 from grader.store import GRADEBOOK_FILE, Gradebook
 
 TOY = Path(__file__).resolve().parent / "fixtures" / "toy_assignment"
+JUNIT_XSD = Path(__file__).resolve().parent / "fixtures" / "junit-10.xsd"
 GOOD = "import math\n\ndef dot(a, b):\n    return sum(x * y for x, y in zip(a, b))\n\n" \
        "def normalize(v):\n    n = math.sqrt(dot(v, v))\n    return [x / n for x in v]\n"
 WRONG_DOT = GOOD.replace("return sum(x * y", "return 1 + sum(x * y")
@@ -180,6 +182,12 @@ def test_manual_score_survives_a_forced_regrade_and_shows_everywhere(reference_r
     result = json.loads((out / "s01/result.json").read_text())
     t4 = next(t for t in result["tasks"] if t["id"] == "T4")
     assert t4["status"] == "graded" and t4["points"] == 0.5 and t4["manual"]["graded_by"] == "ta-alice"
+    gradescope = json.loads((out / "s01/gradescope.json").read_text())
+    g4 = next(t for t in gradescope["tests"] if t["number"] == "T4")
+    assert g4["score"] == 0.5 and g4["max_score"] == 1 and "half the argument" in g4["output"]
+    junit = (out / "junit.xml").read_text()
+    xmlschema.XMLSchema(JUNIT_XSD).validate(out / "junit.xml")
+    assert 'name="T4 Why normalize(0) is undefined"' in junit and "ta-alice" in junit
     with Gradebook(out / GRADEBOOK_FILE) as book:
         assert book.run_count("s01", "vec") == 2  # regraded, yet the score laid over it is still there
         assert book.latest_result("s01", "vec").task("T4").status.value == "manual"  # the run itself is untouched

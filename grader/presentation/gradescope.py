@@ -44,7 +44,8 @@ def _test(task: TaskResult, visibility: str) -> dict[str, Any]:
                 "output": output, "visibility": visibility}
     return {"name": name + (" (grader failure: not a grade)" if task.grader_failed else ""), "number": task.id,
             "score": float(task.points or 0.0), "max_score": float(task.max_points),
-            "status": "passed" if task.status is Status.PASS else "failed",
+            "status": "passed" if task.status is Status.PASS
+            or (task.status is Status.GRADED and (task.points or 0) >= task.max_points) else "failed",
             "output": _output(task), "visibility": visibility}
 
 

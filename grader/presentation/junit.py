@@ -43,7 +43,8 @@ def _testcase(parent: ET.Element, result: SubmissionResult, task: TaskResult) ->
     case = ET.SubElement(parent, "testcase", name=_xml(f"{task.id} {task.title}"),
                          classname=_xml(f"{result.rubric}.{task.id}"))
     points = f"{'—' if task.points is None else f'{task.points:g}'}/{task.max_points:g} points"
-    if task.status in _FAILURES:
+    if task.status in _FAILURES or (task.status is Status.GRADED and (task.points or 0) < task.max_points):
+        # a TA's partial score reads as a failure with the TA's comment; a full one passes
         failure = ET.SubElement(case, "failure", type=task.status.value, message=_xml(f"{task.message} ({points})"))
         failure.text = _xml(_details(task))
         kind = "failures"

@@ -12,11 +12,13 @@ import json
 from pathlib import Path
 
 from grader.presentation.atomic import write_bytes_atomic
+from grader.presentation.gradescope import gradescope_results
 from grader.presentation.html import render_report
 from grader.results import SubmissionResult
 
 RESULT_FILE = "result.json"
 REPORT_FILE = "report.html"
+GRADESCOPE_FILE = "gradescope.json"  # this submission's results.json in Gradescope's schema
 
 
 def result_json_text(result: SubmissionResult) -> str:
@@ -29,9 +31,12 @@ def fallback_report(exc: BaseException) -> str:
             "The verdicts are in result.json.</p>\n")
 
 
-def render_files(result: SubmissionResult, *, for_student: bool = False) -> dict[str, bytes]:
+def render_files(result: SubmissionResult, *, for_student: bool = False,
+                 gradescope: bool = False) -> dict[str, bytes]:
     """Everything written into the submission's folder, by file name; `for_student` words the report for one."""
     files = {RESULT_FILE: result_json_text(result).encode()}
+    if gradescope:  # a batch's export: what Gradescope would show the student (hidden checks: pass/fail only)
+        files[GRADESCOPE_FILE] = (json.dumps(gradescope_results(result), indent=2, ensure_ascii=False) + "\n").encode()
     files.update(result.artifacts)
     try:
         page = render_report(result, for_student=for_student)
