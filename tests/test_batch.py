@@ -124,7 +124,7 @@ def test_rerun_skips_unchanged_and_regrades_a_changed_submission(reference_run, 
     assert len(forced.graded) == 6 and forced.skipped == []
 
 
-def test_a_changed_rubric_regrades_everything(reference_run, tmp_path: Path) -> None:
+def test_a_changed_rubric_or_grader_version_regrades_everything(reference_run, tmp_path: Path, monkeypatch) -> None:
     subs, secret, _ = reference_run
     out = tmp_path / "out"
     fast = make_corpus(tmp_path / "subs")
@@ -133,6 +133,9 @@ def test_a_changed_rubric_regrades_everything(reference_run, tmp_path: Path) -> 
     changed.fingerprint = "0" * 16  # what editing rubric.toml or checks.py does
     again = grade_batch(fast, out, changed, workers=2, secret_file=secret)
     assert len(again.graded) == 6 and again.skipped == []
+    monkeypatch.setattr("grader.pipeline.__version__", "99.0")  # a newer grader
+    newer = grade_batch(fast, out, changed, workers=2, secret_file=secret)
+    assert len(newer.graded) == 6 and newer.skipped == []
 
 
 def test_kill_9_mid_batch_then_rerun_loses_nothing_and_grades_nothing_twice(reference_run, tmp_path: Path) -> None:
