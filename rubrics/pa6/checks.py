@@ -167,25 +167,31 @@ def sigmoid_backward(ctx: TaskContext) -> Iterator[CheckResult]:
                          ctx.call("sigmoid_backward", x=x, dout=dout)["dx"], ctx.params["tol"])
 
 
-def _affine_relu_case(ctx: TaskContext, visibility: Visibility, name: str, x, w, b, dout) -> CheckResult:
+def _affine_relu_case(ctx: TaskContext, visibility: Visibility, name: str, x, w, b, dout,
+                      stand_ins: bool) -> CheckResult:
     out, cache = ctx.reference.affine_relu_forward(x, w, b)
     dx, dw, db = ctx.reference.affine_relu_backward(dout, cache)
-    got = ctx.call("affine_relu", x=x, w=w, b=b, dout=dout)
-    return _grads_check(name, visibility, {"out": out, "dx": dx, "dw": dw, "db": db}, got, ctx.params["tol"])
+    got = ctx.call("affine_relu", x=x, w=w, b=b, dout=dout, stand_ins=stand_ins)
+    return _grads_check(name, visibility, {"out": out, "dx": dx, "dw": dw, "db": db}, got, ctx.params["tol"],
+                        () if stand_ins else ("T1", "T2", "T3", "T4"))
 
 
 def affine_relu(ctx: TaskContext) -> Iterator[CheckResult]:
+    """The sandwich is judged with textbook affine/ReLU layers standing in for the student's (so a
+    bug there does not cost this task), and once as it is, counted when T1-T4 pass."""
     rs = np.random.RandomState(231)
     x, w, b, dout = rs.randn(2, 3, 4), rs.randn(12, 10), rs.randn(10), rs.randn(2, 10)
-    yield _affine_relu_case(ctx, PUBLIC, "the notebook's test (seed 231): out, dx, dw, db vs the reference", x, w, b,
-                            dout)
+    yield _affine_relu_case(ctx, PUBLIC, "the notebook's test (seed 231), on textbook affine/ReLU layers: out, dx, "
+                            "dw, db vs the reference", x, w, b, dout, stand_ins=True)
+    yield _affine_relu_case(ctx, PUBLIC, "the notebook's test (seed 231), on your own affine/ReLU layers", x, w, b,
+                            dout, stand_ins=False)
     rng = ctx.rng("affine_relu")
     for i in range(_hidden(ctx)):
         n, d, m = (int(v) for v in rng.integers(2, 9, size=3))
         x, w = rng.standard_normal((n, d)), rng.standard_normal((d, m))
         b, dout = rng.standard_normal(m), rng.standard_normal((n, m))
-        yield _affine_relu_case(ctx, HIDDEN, f"hidden case {i + 1}: x {x.shape}, w {w.shape}, vs the reference", x,
-                                w, b, dout)
+        yield _affine_relu_case(ctx, HIDDEN, f"hidden case {i + 1}: x {x.shape}, w {w.shape}, on textbook "
+                                "affine/ReLU layers, vs the reference", x, w, b, dout, stand_ins=True)
 
 
 # --- batch normalisation -----------------------------------------------------------------------
