@@ -166,7 +166,8 @@ class SubmissionRun:
             if self._namespace_runner is None and self._namespace_problem is None:
                 if run is None or self._socket is None:
                     why = run.message if run is not None else "the rubric runs no notebook"
-                    self._namespace_problem = f"the notebook's functions could not be called: {why}"
+                    grader = why.startswith("GRADER FAILURE")
+                    self._namespace_problem = why if grader else f"the notebook's functions could not be called: {why}"
                 else:
                     session = NamespaceSession(self._socket)
                     try:
@@ -187,10 +188,13 @@ class SubmissionRun:
             if self._namespace is not None:
                 self._namespace.close()
             elif self._socket is not None:  # nobody connected: connect and hang up so the serving cell ends
+                session = NamespaceSession(self._socket)
                 try:
-                    NamespaceSession(self._socket).connect(timeout_s=5)
+                    session.connect(timeout_s=5)
                 except SandboxError:
                     pass
+                finally:
+                    session.close()
         self._thread.join()
         return self._notebook
 
