@@ -19,6 +19,7 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from jupyter_client.manager import AsyncKernelManager, KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from grader.execution.sandbox import DATA_MOUNT, SUBMISSION_MOUNT, UIDS, Sandbox
+from grader.execution.sandbox import DATA_MOUNT, PROBES_MOUNT, SUBMISSION_MOUNT, UIDS, Sandbox
 
 OUT_MOUNT = "/out"
 WORK_DIR = "/tmp/work"
@@ -54,6 +55,31 @@ class NotebookRun:
     duration_s: float = 0.0
     files: dict[str, bytes] = field(default_factory=dict)  # what the kernel left in /out
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProbeServing:
+    """After the student's cells, keep the kernel and serve probes against its globals.
+
+    `ready` is called exactly once, from the notebook's thread: with the run so far and the
+    host path of the socket to connect a `NamespaceSession` to, or with None when the kernel
+    never got to serve (the notebook timed out, died or could not start). The serving cell ends
+    when the grader hangs up; its time is not charged to the notebook's budget.
+    """
+
+    probes: Path
+    ready: Callable[[NotebookRun, Path | None], None]
+
+
+_SERVE_CELL = """\
+import sys as _grader_sys
+for _grader_name in [n for n in _grader_sys.modules if n == "grader" or n.startswith("grader.")]:
+    del _grader_sys.modules[_grader_name]  # the notebook's own "grader" modules, if any, are not used
+_grader_sys.path.insert(0, {grader_src!r})
+from grader.execution import zygote as _grader_zygote
+_grader_sys.path.remove({grader_src!r})
+_grader_zygote.serve_namespace(globals(), {socket!r}, {probes!r}, sweep={sweep!r}, nproc={nproc!r})
+"""
 
 
 def read_notebook(path: Path) -> tuple[Any, list[str]]:
@@ -124,13 +150,15 @@ def run_notebook(
     data: dict[str, Path] | None = None,
     limits: NotebookLimits = NotebookLimits(),
     final_cell: str | None = None,
+    serve: ProbeServing | None = None,
 ) -> NotebookRun:
     """Execute `path` (a notebook inside the submission copy `root`) and collect what it left in /out.
 
     `data` maps folder names to host folders linked read-only into the working folder (the
     starter's mnist_data). `final_cell` is appended and run after the student's cells even
     when one of them raised (it extracts the model); `{out}` in it names the folder the grader
-    reads back. Its output is a claim like any other.
+    reads back. Its output is a claim like any other. With `serve`, one more cell then turns
+    the kernel into a fork server for probes against the notebook's globals (see ProbeServing).
     """
     started = time.monotonic()
     try:
@@ -147,6 +175,14 @@ def run_notebook(
         target = OUT_MOUNT if sandbox.isolates else str(out)
         nb.cells.append(nbformat.v4.new_code_cell(final_cell.replace("{out}", target),
                                                   metadata={"grader": "injected"}))
+    socket_host = runtime / "probes.sock"
+    serve_index = None
+    if serve is not None:
+        serve_index = len(nb.cells)
+        nb.cells.append(nbformat.v4.new_code_cell(_SERVE_CELL.format(
+            grader_src=grader_src, socket=str(socket_host),
+            probes=PROBES_MOUNT if sandbox.isolates else str(serve.probes),
+            sweep=sandbox.isolates, nproc=64 if sandbox.drops_uid else None), metadata={"grader": "injected"}))
     host_cwd = root / path.relative_to(root).parent
     if not sandbox.isolates:  # no sandbox: a host copy plays the part of the sandbox's /tmp/work
         work = workdir / "work"
@@ -186,8 +222,8 @@ def run_notebook(
             extra += [(str(host), f"{DATA_MOUNT}/{name}", False) for name, host in (data or {}).items()]
             if Path("/etc/fonts").is_dir():  # matplotlib's font lookup, read-only
                 extra.append(("/etc/fonts", "/etc/fonts", False))
-            return sandbox.wrap(["/bin/sh", "-c", script], root=root, probes=None, grader_src=grader_src, uid=uid,
-                                extra=tuple(extra), env=_kernel_env())
+            return sandbox.wrap(["/bin/sh", "-c", script], root=root, probes=serve.probes if serve else None,
+                                grader_src=grader_src, uid=uid, extra=tuple(extra), env=_kernel_env())
 
         km = _SandboxedKernelManager(transport="ipc", ip=str(runtime / "kernel"))
         km.connection_file = str(runtime / "kernel.json")
@@ -197,6 +233,7 @@ def run_notebook(
                                resources={"metadata": {"path": str(host_cwd)}})
         client.output_cap = limits.output_bytes_per_cell
         fired = threading.Event()
+        announced = threading.Event()
 
         def watchdog() -> None:
             fired.set()
@@ -205,6 +242,19 @@ def run_notebook(
         timer = threading.Timer(limits.budget_s, watchdog)
         timer.daemon = True
         timer.start()
+
+        if serve is not None:
+            client.timeout_func = lambda cell: None if cell is nb.cells[serve_index] else limits.cell_timeout_s
+
+            def on_cell_start(cell: Any, cell_index: int) -> None:
+                if cell_index == serve_index and not fired.is_set():
+                    timer.cancel()  # serving is the grader's time, not the notebook's
+                    announced.set()
+                    so_far = _summary(client.nb, "ok", "the notebook ran to the end", None, student_cells, out,
+                                      started, notes)
+                    serve.ready(so_far, socket_host)
+
+            client.on_cell_start = on_cell_start
         status, message, failed = "ok", "the notebook ran to the end", None
         log = open(workdir / "kernel.log", "wb")  # noqa: SIM115 - closed in finally
         try:
@@ -229,21 +279,31 @@ def run_notebook(
             tail = (workdir / "kernel.log").read_text(errors="replace")[-1500:].strip()
             if tail:
                 message += f"\nkernel log (tail):\n{tail}"
-        executed = client.nb
-        if status == "ok":
-            for index, cell in enumerate(executed.cells[:student_cells]):
-                errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-                if errors:
-                    status, failed = "error", index
-                    message = f"cell {index + 1} raised {errors[0].get('ename')}: {errors[0].get('evalue')}"[:500]
-                    break
-        elif status == "timeout" or status == "dead":
-            failed = _last_started(executed, student_cells)
-        files = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.stat().st_size < 256 * 2**20}
-        return NotebookRun(status, message, executed, failed, time.monotonic() - started, files, notes)
+        if announced.is_set() and status != "ok":  # the student's cells had all run: only serving broke off
+            status, message = "ok", "the notebook ran to the end"
+        result = _summary(client.nb, status, message, failed, student_cells, out, started, notes)
+        if serve is not None and not announced.is_set():
+            serve.ready(result, None)
+        return result
     finally:
         if uid is not None:
             UIDS.release(uid)
+
+
+def _summary(executed: Any, status: str, message: str, failed: int | None, student_cells: int, out: Path,
+             started: float, notes: list[str]) -> NotebookRun:
+    """The run as the grader reports it: the first failing student cell, and what the kernel left in /out."""
+    if status == "ok":
+        for index, cell in enumerate(executed.cells[:student_cells]):
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if errors:
+                status, failed = "error", index
+                message = f"cell {index + 1} raised {errors[0].get('ename')}: {errors[0].get('evalue')}"[:500]
+                break
+    elif status == "timeout" or status == "dead":
+        failed = _last_started(executed, student_cells)
+    files = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.stat().st_size < 256 * 2**20}
+    return NotebookRun(status, message, executed, failed, time.monotonic() - started, files, list(notes))
 
 
 def _last_started(nb: Any, student_cells: int) -> int | None:

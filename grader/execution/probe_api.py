@@ -43,6 +43,54 @@ class Student:
         return found
 
 
+class NamespaceStudent(Student):
+    """A notebook's executed globals in the place of the student's module.
+
+    For assignments whose functions are defined in the notebook itself: `module()` is a module
+    object over those globals, so probes written for a module work unchanged."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        super().__init__("notebook")
+        module = ModuleType("notebook")
+        module.__dict__.update(namespace)
+        self._module = module
+
+    def cls(self, name: str | None = None) -> Any:
+        if not name:
+            raise ContractError("no class name given")
+        found = self.module().__dict__.get(name)
+        if not isinstance(found, type):
+            raise ContractError(f"the notebook defines no class {name}{_defined_hint(found)}")
+        return found
+
+
+def notebook_function(student: Student, name: str) -> Any:
+    """A function the student defined (in the notebook or the module), or a clear ContractError."""
+    module = student.module()
+    found = module.__dict__.get(name)
+    if not callable(found) or isinstance(found, type):
+        where = "the notebook" if isinstance(student, NamespaceStudent) else student._module_name.replace(".", "/")
+        raise ContractError(f"{where} defines no function {name}{_defined_hint(found)}")
+    return found
+
+
+def notebook_value(student: Student, name: str) -> Any:
+    """A variable the notebook left in its globals (a trained model), or a clear ContractError."""
+    found = student.module().__dict__.get(name, _MISSING)
+    if found is _MISSING or found is None:
+        raise ContractError(f"the notebook left no {name} (is it None, or did the cell that sets it fail?)")
+    return found
+
+
+_MISSING = object()
+
+
+def _defined_hint(found: Any) -> str:
+    if found is None:
+        return " (did the cell that defines it run without an error?)"
+    return f" ({type(found).__name__} found instead)"
+
+
 def expect_tuple(value: Any, length: int, what: str) -> tuple:
     """Unpack a student's return value, with a message that names the call when it is wrong."""
     if not isinstance(value, (tuple, list)) or len(value) != length:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -240,3 +241,61 @@ class ModuleSession:
             detail=str(header.get("detail", "")),
             duration=_seconds(header.get("duration"), time.monotonic() - started),
         )
+
+
+class NamespaceSession(ModuleSession):
+    """The grader's handle on a notebook kernel turned fork server (`zygote.serve_namespace`).
+
+    Same calls and outcomes as `ModuleSession`, so probes and checks are written the same way
+    for functions defined in a notebook. There is no restarting: the namespace exists only in
+    that kernel, so once it is gone every later call says so.
+    """
+
+    def __init__(self, socket_path: Path, gone: str = "the notebook's kernel is no longer running") -> None:
+        super().__init__(SessionConfig(root=Path("/nonexistent"), probes=Path("/nonexistent"), module="notebook"))
+        self.socket_path = socket_path
+        self._sock: socket.socket | None = None
+        self._gone: str | None = None
+        self._gone_reason = gone
+
+    def connect(self, timeout_s: float = _START_TIMEOUT_S) -> None:
+        """Connect to the kernel's server (it may still be starting up); raises SandboxError if it never answers."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(str(self.socket_path))
+                break
+            except OSError as exc:
+                sock.close()
+                if time.monotonic() > deadline:
+                    raise SandboxError(f"the notebook's kernel did not start serving probes: {exc}") from exc
+                time.sleep(0.05)
+        self._sock = sock
+        self._reader = wire.FrameReader(sock.fileno(), max_bytes=256 * 1024 * 1024)
+        try:
+            ready, _ = self._reader.read(deadline=time.monotonic() + _START_TIMEOUT_S)
+        except (OSError, EOFError, TimeoutError, wire.WireError) as exc:
+            self._kill()
+            raise SandboxError(f"the notebook's kernel did not start serving probes: {exc}") from exc
+        if ready.get("status") != "ready":
+            self._kill()
+            raise SandboxError(f"the notebook's kernel answered {ready!r} instead of ready")
+
+    def _send(self, request: dict[str, Any], arrays: dict[str, Any] | None) -> None:
+        if self._sock is None:
+            raise OSError(self._gone or self._gone_reason)
+        wire.write_frame(self._sock.fileno(), request, arrays)
+
+    def _kill(self) -> None:
+        sock, self._sock, self._reader = self._sock, None, None
+        if sock is not None:
+            self._gone = "the notebook's kernel stopped answering during an earlier call"
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Hang up: the serving cell returns and the notebook run can finish."""
+        self._kill()

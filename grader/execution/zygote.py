@@ -19,6 +19,7 @@ import os
 import resource
 import selectors
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -26,17 +27,26 @@ from pathlib import Path
 from typing import Any
 
 from grader.execution import wire
-from grader.execution.probe_api import IMPORT_PROBE, ContractError, Student
+from grader.execution.probe_api import IMPORT_PROBE, ContractError, NamespaceStudent, Student
 
 RESULT_FD = 3
+_NOTEBOOK_CELL = "/ipykernel_"  # ipykernel compiles each cell to <tmp>/ipykernel_<pid>/<hash>.py
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
 
 
-def _set_limits(limits: dict[str, Any], nproc: int | None) -> None:
+def _address_space() -> int:
+    """Bytes of address space this process already holds (a forked kernel starts with all of it)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _set_limits(limits: dict[str, Any], nproc: int | None, memory_on_top: bool = False) -> None:
     cpu = int(limits["time_s"]) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     mem = int(limits["memory_mb"]) * 1024 * 1024
+    if memory_on_top:  # a probe forked from a notebook's kernel: the limit is on what the call adds
+        mem += _address_space()
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     fsize = int(limits.get("file_mb", 64)) * 1024 * 1024
@@ -50,7 +60,11 @@ def _student_frames(tb: Any, root: str) -> list[str]:
     """Format only the frames from the student's files: the grader's own frames are noise to them."""
     lines = []
     for frame in traceback.extract_tb(tb):
-        if frame.filename.startswith(root + os.sep):
+        if _NOTEBOOK_CELL in frame.filename:  # code of a notebook cell, compiled by ipykernel
+            lines.append(f'File "notebook cell", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line.strip()}")
+        elif frame.filename.startswith(root + os.sep):
             rel = os.path.relpath(frame.filename, root)
             lines.append(f'File "{rel}", line {frame.lineno}, in {frame.name}')
             if frame.line:
@@ -119,16 +133,23 @@ def _child(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any
         os.dup2(result_w, RESULT_FD)
         os.closerange(RESULT_FD + 1, 1 << 16)
         sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the child
+        in_kernel = "namespace" in state
+        if in_kernel:  # the kernel's sys.stdout is a zmq stream: it must not be used from a fork
+            sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+            sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
-        _set_limits(request["limits"], state.get("nproc"))
+        _set_limits(request["limits"], state.get("nproc"), memory_on_top=in_kernel)
     except BaseException:  # pragma: no cover - only if the OS refuses the set-up
         os._exit(70)
 
     root = state["root"]
     os.chdir(root)
     sys.path.insert(0, root)
-    student = Student(state["module"], state["class_name"])
+    if "namespace" in state:
+        student: Student = NamespaceStudent(state["namespace"])
+    else:
+        student = Student(state["module"], state["class_name"])
     if "batch" in request:
         header: dict[str, Any] = {"status": "ok", "batch": []}
         payload: dict[str, Any] = {}
@@ -374,6 +395,44 @@ def main() -> None:
             return
         header, payload = _call(request, arrays, state)
         wire.write_frame(1, header, payload)
+
+
+def serve_namespace(namespace: dict[str, Any], socket_path: str, probes: str, *, sweep: bool = False,
+                    nproc: int | None = None, accept_timeout_s: float = 120.0) -> None:
+    """Serve probe calls against a notebook's executed namespace, from inside its kernel.
+
+    Run by a cell the grader appends to the student's notebook: the kernel becomes a fork
+    server like `main`, with the notebook's globals in place of an imported module. Each call
+    runs in a forked child (a copy of the namespace, so calls cannot disturb one another) under
+    the same limits, output capture and raw-array frames as module probes. The grader connects
+    to `socket_path`; when it hangs up, the cell ends.
+
+    The kernel ran student code before this, so nothing here is trusted more than a probe's
+    answer: the grader validates every frame and decides.
+    """
+    state: dict[str, Any] = {"root": os.getcwd(), "module": None, "class_name": None, "namespace": namespace,
+                             "sweep": sweep, "nproc": nproc, "probes": _load_probes(probes)}
+    _warm_up()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(socket_path)
+        server.listen(1)
+        server.settimeout(accept_timeout_s)
+        conn, _ = server.accept()
+    finally:
+        server.close()
+    with conn:
+        conn.settimeout(None)
+        fd = conn.fileno()
+        reader = wire.FrameReader(fd, max_bytes=256 * 1024 * 1024)
+        wire.write_frame(fd, {"status": "ready", "pid": os.getpid()})
+        while True:
+            try:
+                request, arrays = reader.read()
+            except (EOFError, OSError):
+                return
+            header, payload = _call(request, arrays, state)
+            wire.write_frame(fd, header, payload)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,18 @@ from typing import Any
 import numpy as np
 
 from grader import __version__
-from grader.execution.notebook import NotebookLimits, NotebookRun, run_notebook
+from grader.execution.notebook import NotebookLimits, NotebookRun, ProbeServing, run_notebook
 from grader.execution.probe_api import IMPORT_PROBE
 from grader.execution.sandbox import DATA_MOUNT, Sandbox, detect
-from grader.execution.session import GRADER_SRC, Limits, ModuleSession, ProbeOutcome, SandboxError, SessionConfig
+from grader.execution.session import (
+    GRADER_SRC,
+    Limits,
+    ModuleSession,
+    NamespaceSession,
+    ProbeOutcome,
+    SandboxError,
+    SessionConfig,
+)
 from grader.execution.workspace import SubmissionError, Workspace, content_hash, prepare, submission_id
 from grader.judgement import answers as answers_mod
 from grader.judgement.hidden import HiddenInputs
@@ -150,7 +158,11 @@ class ProbeRunner:
 
 
 class SubmissionRun:
-    """What the tasks of one submission share: the student process, and the notebook run (at most once)."""
+    """What the tasks of one submission share: the student process, and the notebook run (at most once).
+
+    With `[notebook] probes` in the rubric, the notebook's kernel stays up after the student's
+    cells and serves probes against its globals (`notebook_runner`) until `finish`.
+    """
 
     def __init__(self, rubric: Rubric, workspace: Workspace, sandbox: Sandbox, tmp: Path, python: str,
                  runner: ProbeRunner | None) -> None:
@@ -162,6 +174,12 @@ class SubmissionRun:
         self.runner = runner
         self._notebook: NotebookRun | None = None
         self._thread: threading.Thread | None = None
+        self._ready = threading.Event()  # the student's cells are done (or the notebook ended)
+        self._socket: Path | None = None
+        self._namespace: NamespaceSession | None = None
+        self._namespace_runner: ProbeRunner | None = None
+        self._namespace_problem: str | None = None
+        self._lock = threading.Lock()
 
     def start_notebook(self) -> None:
         """Run the notebook in the background while the module checks use the other core."""
@@ -174,11 +192,60 @@ class SubmissionRun:
         if self.rubric.notebook is None:
             return None
         self.start_notebook()
-        assert self._thread is not None
+        self._ready.wait()
+        return self._notebook
+
+    def notebook_runner(self) -> tuple[ProbeRunner | None, str]:
+        """Probes against the executed notebook's globals, or None and why they cannot run."""
+        run = self.notebook()
+        with self._lock:
+            if self._namespace_runner is None and self._namespace_problem is None:
+                if run is None or self._socket is None:
+                    why = run.message if run is not None else "the rubric runs no notebook"
+                    grader = why.startswith("GRADER FAILURE")
+                    self._namespace_problem = why if grader else f"the notebook's functions could not be called: {why}"
+                else:
+                    session = NamespaceSession(self._socket)
+                    try:
+                        session.connect()
+                    except SandboxError as exc:
+                        self._namespace_problem = f"GRADER FAILURE (not the student's fault): {exc}"
+                    else:
+                        self._namespace = session
+                        self._namespace_runner = ProbeRunner(session)
+            return self._namespace_runner, self._namespace_problem or ""
+
+    def finish(self) -> NotebookRun | None:
+        """Hang up on the kernel and wait for the notebook to end: it never outlives its submission."""
+        if self._thread is None:
+            return self._notebook
+        self._ready.wait()
+        with self._lock:
+            if self._namespace is not None:
+                self._namespace.close()
+            elif self._socket is not None:  # nobody connected: connect and hang up so the serving cell ends
+                session = NamespaceSession(self._socket)
+                try:
+                    session.connect(timeout_s=5)
+                except SandboxError:
+                    pass
+                finally:
+                    session.close()
         self._thread.join()
         return self._notebook
 
+    def _on_ready(self, run: NotebookRun, socket_path: Path | None) -> None:
+        self._notebook = run
+        self._socket = socket_path
+        self._ready.set()
+
     def _run_notebook(self) -> None:
+        try:
+            self._run_notebook_once()
+        finally:
+            self._ready.set()
+
+    def _run_notebook_once(self) -> None:
         config = self.rubric.notebook
         assert config is not None
         relpath = self.rubric.files.get("notebook", "")
@@ -189,14 +256,17 @@ class SubmissionRun:
         limits = NotebookLimits(cell_timeout_s=float(config.get("cell_timeout_s", 600)),
                                 budget_s=float(config.get("budget_s", 900)),
                                 memory_mb=int(config.get("memory_mb", 4096)))
+        probes = config.get("probes_path")
+        serve = ProbeServing(Path(probes), self._on_ready) if probes else None
         try:
-            self._notebook = run_notebook(path, self.workspace.root, sandbox=self.sandbox, python=self.python,
-                                          grader_src=GRADER_SRC, workdir=self.tmp / "notebook",
-                                          data=self.rubric.data, limits=limits,
-                                          final_cell=config.get("final_cell_source"))
+            final = run_notebook(path, self.workspace.root, sandbox=self.sandbox, python=self.python,
+                                 grader_src=GRADER_SRC, workdir=self.tmp / "notebook",
+                                 data=self.rubric.data, limits=limits,
+                                 final_cell=config.get("final_cell_source"), serve=serve)
         except Exception as exc:  # noqa: BLE001 - a grader failure, reported as such, never a lost submission
-            self._notebook = NotebookRun("dead", f"GRADER FAILURE (not the student's fault): could not run the "
-                                                 f"notebook: {type(exc).__name__}: {exc}")
+            final = NotebookRun("dead", f"GRADER FAILURE (not the student's fault): could not run the "
+                                        f"notebook: {type(exc).__name__}: {exc}")
+        self._notebook = final
 
 
 class TaskContext:
@@ -261,11 +331,32 @@ class TaskContext:
         """A probe with its own limits, outside the task's time budget (a training run on real data)."""
         return self._run_probe(probe, inputs, limits)
 
+    def _probe_runner(self) -> ProbeRunner | None:
+        """Where this task's probes run: the student's module, or for a task that needs only the
+        notebook, the executed notebook's globals (`[notebook] probes`). If the notebook cannot
+        serve, the task ends with a status that says why."""
+        if "notebook" not in self.task.needs or "module" in self.task.needs:
+            return self._runner
+        if self._run is None:
+            return None
+        waited = time.monotonic()
+        runner, problem = self._run.notebook_runner()
+        self._deadline += time.monotonic() - waited
+        if runner is None:
+            run = self._run.notebook()
+            status = {"missing": Status.MISSING, "timeout": Status.TIMEOUT}.get(run.status if run else "",
+                                                                                Status.ERROR)
+            if problem.startswith("GRADER FAILURE"):
+                raise RuntimeError(problem)
+            raise TaskEnded(status, problem)
+        return runner
+
     def _run_probe(self, probe: str, inputs: dict[str, Any], limits: Limits) -> ProbeOutcome:
         """Every probe call: keep its output for the report, and guard what came back (ProbeData)."""
-        if self._runner is None:
-            raise RuntimeError(f"task {self.task.id} calls probes but the rubric has no [module]")
-        result = self._runner.run(probe, inputs, limits)
+        runner = self._probe_runner()
+        if runner is None:
+            raise RuntimeError(f"task {self.task.id} calls probes but the rubric has no [module] or notebook probes")
+        result = runner.run(probe, inputs, limits)
         if result.output and result.output not in self.outputs:
             self.outputs.append(result.output)
         return replace(result, data=ProbeData(probe, result.data))
@@ -290,14 +381,15 @@ class TaskContext:
         Purely an optimisation: results are cached and `call` returns them; a batch that hangs
         or crashes is simply run again call by call, so each failure is still attributed.
         """
+        runner = self._probe_runner()
         limits = self._limits()
-        if self._runner is not None and limits is not None:
-            self._runner.prefetch(calls, limits)
+        if runner is not None and limits is not None:
+            runner.prefetch(calls, limits)
 
     def outcome(self, probe: str, **inputs: Any) -> ProbeOutcome:
         """Run a probe and return its outcome whatever happened (for checks with fallbacks)."""
-        if self._runner is None:
-            raise RuntimeError(f"task {self.task.id} calls probes but the rubric has no [module]")
+        if self._probe_runner() is None:
+            raise RuntimeError(f"task {self.task.id} calls probes but the rubric has no [module] or notebook probes")
         limits = self._limits()
         if limits is None:
             return ProbeOutcome("timeout", detail=f"the task used its whole time budget of {self.task.limits.time_s} s")
@@ -557,8 +649,8 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None,
             results.append(_grade_task(task, rubric, runner, hidden, workspace, doc, answers_file, module_problem,
                                        run, mode))
     finally:
-        # joined here in any case: the kernel never outlives its submission
-        notebook = run.notebook() if mode.notebook else None
+        # joined here in any case: the kernel never outlives its submission (None when it never started)
+        notebook = run.finish()
         if session is not None:
             session.close()
     return _apply_dependencies(results), notebook

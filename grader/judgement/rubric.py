@@ -202,13 +202,19 @@ def load(name_or_path: str) -> Rubric:
         if not cell_file.is_file():
             raise RubricError(f"{path}: [notebook] final_cell {cell_file} does not exist")
         notebook["final_cell_source"] = cell_file.read_text()
+    if notebook and notebook.get("probes"):  # probes run against the executed notebook's globals
+        probes_file = (here / notebook["probes"]).resolve()
+        if not probes_file.is_file():
+            raise RubricError(f"{path}: [notebook] probes {probes_file} does not exist")
+        notebook["probes_path"] = probes_file
     data_dirs = {name: (here / rel).resolve() for name, rel in data.get("data", {}).items()}
     for name, folder in data_dirs.items():
         if not folder.is_dir():
             raise RubricError(f"{path}: [data] {name} = {folder} is not a folder")
     reference = data.get("reference", {}).get("module")
     digest = hashlib.sha256(raw)
-    for extra in (checks, module.get("probes"), reference, (notebook or {}).get("final_cell")):
+    for extra in (checks, module.get("probes"), reference, (notebook or {}).get("final_cell"),
+                  (notebook or {}).get("probes")):
         if extra and (here / extra).is_file():
             digest.update((here / extra).read_bytes())
     return Rubric(
