@@ -15,7 +15,9 @@ support file) and one `otter run` per submission zip (sequentially, then two at 
 What each does is not the same work: the peers run the notebook and the tests in the student's
 kernel, as the grader's OS user, with no sandbox; `grader` runs the notebook in its sandbox and,
 alongside, every module check (public and hidden), the 5 s MNIST training check and T12's
-measurement on its own split. Every tool's kernel gets single-threaded BLAS, as grader's do.
+measurement on its own split. A third grader run leaves out the 5 s MNIST training check, the
+one check with no counterpart in the peers' tests. Every tool's kernel gets single-threaded BLAS,
+as grader's do.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -179,14 +182,28 @@ def run_otter(venv: Path, corpus: Path, work: Path, parallel: int) -> tuple[floa
     return elapsed, scores
 
 
-def run_grader(grader: str, corpus: Path, work: Path, workers: int) -> tuple[float, dict[str, dict[str, float]]]:
-    out = work / f"grader-w{workers}"
+def rubric_without_mnist_training(work: Path) -> Path:
+    """hw4 without its 5 s MNIST training check (`mnist_training` params), the one check that has
+    no counterpart in the peers' tests; reference/ is linked beside it so relative paths hold."""
+    tree = work / "rubric-tree"
+    shutil.rmtree(tree, ignore_errors=True)
+    shutil.copytree(ROOT / "rubrics" / "hw4", tree / "rubrics" / "hw4")
+    (tree / "reference").symlink_to(ROOT / "reference")
+    toml = tree / "rubrics" / "hw4" / "rubric.toml"
+    toml.write_text(re.sub(r", mnist_training = \{[^}]*\}", "", toml.read_text()))
+    return toml
+
+
+def run_grader(grader: str, corpus: Path, work: Path, workers: int,
+               rubric: Path | None = None) -> tuple[float, dict[str, dict[str, float]]]:
+    out = work / f"grader-w{workers}{'-' + rubric.parent.name if rubric else ''}"
     shutil.rmtree(out, ignore_errors=True)
     secret = work / "secret"
     secret.write_bytes(b"peer-benchmark-secret-0123456789")
     log = work / "grader.log"
+    extra = ["--rubric", str(rubric)] if rubric else []
     elapsed = _timed([grader, "grade", str(corpus), "--out", str(out), "--force", "--workers", str(workers),
-                      "--secret-file", str(secret)], work, dict(os.environ), log)
+                      "--secret-file", str(secret), *extra], work, dict(os.environ), log)
     scores = {}
     for path in out.glob("*/result.json"):
         result = json.loads(path.read_text())
@@ -219,6 +236,8 @@ def main() -> None:
     for label, runner in [
         ("grader grade --workers 1", lambda: run_grader(args.grader, corpus, work, 1)),
         ("grader grade --workers 2", lambda: run_grader(args.grader, corpus, work, 2)),
+        ("grader grade --workers 1, no MNIST training check",
+         lambda: run_grader(args.grader, corpus, work, 1, rubric_without_mnist_training(work))),
         ("nbgrader autograde (sequential)", lambda: run_nbgrader(args.venv, corpus, work)),
         ("otter run, one after another", lambda: run_otter(args.venv, corpus, work, 1)),
         ("otter run, two at a time", lambda: run_otter(args.venv, corpus, work, 2)),
