@@ -107,7 +107,9 @@ def _check(venv: Path, submission: Path, cwd: Path) -> tuple[int, dict[str, dict
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_") and k != "PYTHONPATH"}
     out = cwd / f"out-{submission.name}"
     done = _run([str(venv / "bin" / "grader"), "check", str(submission), "--out", str(out)], cwd=cwd, env=env)
-    result = json.loads((out / submission.name / "result.json").read_text())
+    written = out / submission.name / "result.json"
+    assert written.is_file(), f"grader check wrote no result (exit {done.returncode}):\n{done.stdout}{done.stderr}"
+    result = json.loads(written.read_text())
     return done.returncode, {t["id"]: t for t in result["tasks"]}, done.stdout + done.stderr
 
 
@@ -127,7 +129,7 @@ def test_installed_check_grades_from_any_folder(installed: Path, tmp_path: Path)
     assert failing in ([], ["T12"]), output
     assert code == (1 if failing else 0), output
     assert tasks["T12"]["status"] in ("pass", "missing")
-    assert tasks["T7"]["status"] == "pass" and len(tasks["T7"]["checks"]) > 5  # hidden checks ran too
+    assert tasks["T7"]["status"] == "pass" and tasks["T7"]["checks"]  # the probes ran in the installed sandbox
 
     buggy = _module_only("mistake-forward-no-bias", tmp_path / "buggy")
     code, tasks, output = _check(installed, buggy, elsewhere)
