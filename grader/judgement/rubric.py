@@ -22,6 +22,17 @@ from grader.execution.session import Limits
 
 GRADER_KINDS = ("answers", "checks", "manual", "pending")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+INSTALLED_DATA = Path(__file__).resolve().parents[1] / "_data"  # where a wheel puts rubrics/ and reference/
+
+
+def data_root() -> Path:
+    """The folder holding `rubrics/` and `reference/` side by side.
+
+    An installed wheel carries them as `grader/_data/` (see pyproject.toml); a source checkout
+    or an editable install reads them at the top of the repository. Either way the rubric
+    files' relative paths (`../../reference/hw4/...`) resolve, since the two stay siblings.
+    """
+    return INSTALLED_DATA if (INSTALLED_DATA / "rubrics").is_dir() else PROJECT_ROOT
 
 
 class RubricError(Exception):
@@ -128,9 +139,9 @@ def load_module_from(path: Path, name: str) -> ModuleType:
 
 
 def rubrics_dirs() -> list[Path]:
-    """Where `--rubric NAME` is looked up: $GRADER_RUBRICS, then the project's rubrics/."""
+    """Where `--rubric NAME` is looked up: $GRADER_RUBRICS, then the rubrics that ship with the grader."""
     dirs = [Path(p) for p in os.environ.get("GRADER_RUBRICS", "").split(os.pathsep) if p]
-    return dirs + [PROJECT_ROOT / "rubrics"]
+    return dirs + [data_root() / "rubrics"]
 
 
 def find(name_or_path: str) -> Path:

@@ -1,0 +1,235 @@
+"""Throughput of `grader grade` with 1 and 2 workers (and a local Dask cluster), and the grader
+process's peak memory as the corpus grows.
+
+Run: python benchmarks/bench_throughput.py [--count 120] [--sizes 25,50,100,200] [--json out.json]
+     python benchmarks/bench_throughput.py --quick          # a small smoke run (a few minutes)
+
+Each measurement runs the CLI as a subprocess on a corpus from make_corpus.py, exactly as a TA
+would: `grader grade CORPUS --out TMP --force --workers N --secret-file FIXED`. Wall time covers
+everything (start-up, every submission, index.html and grades.csv). While it runs, /proc is
+sampled every 0.2 s: the CLI process's VmHWM (its peak resident memory, what "the grader's own
+memory" means here), the peak summed RSS of the grader's own processes (the CLI plus any worker
+processes it starts, i.e. the process tree minus bubblewrap and everything inside a sandbox's pid
+namespace), and the peak RSS of the whole tree, student processes included, for context.
+At sandbox level `process` student processes share the grader's pid namespace and count as the
+grader's own. `--dask local` is measured only when `grader grade --help` offers `--dask`.
+Prints Markdown tables for the README. Figures are only meaningful on an otherwise idle machine:
+the load average at the start is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_corpus import make_corpus  # noqa: E402
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+@dataclass
+class Run:
+    label: str
+    workers: int
+    submissions: int
+    wall_s: float
+    per_minute: float
+    grader_hwm_mb: float  # VmHWM of the CLI process
+    grader_side_peak_mb: float  # peak summed RSS of the grader's own processes
+    tree_peak_mb: float  # peak summed RSS of everything it started, student processes included
+    graded: int  # result.json files written
+    grader_failures: int  # submissions whose grading_status reports a grader error
+    exit_code: int
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _tree(root: int) -> list[int]:
+    """`root` and its descendants, from one pass over /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry.name}/stat").read_text()
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _grader_side(pid: int, grader_ns: str) -> bool:
+    """The grader's own processes: same pid namespace as the CLI, and not bubblewrap itself."""
+    try:
+        return (os.readlink(f"/proc/{pid}/ns/pid") == grader_ns
+                and Path(f"/proc/{pid}/comm").read_text().strip() != "bwrap")
+    except OSError:
+        return False
+
+
+class Sampler(threading.Thread):
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.hwm_kb = self.grader_kb = self.tree_kb = 0
+        self.done = threading.Event()
+        self.ns = os.readlink(f"/proc/{pid}/ns/pid")
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.hwm_kb = max(self.hwm_kb, _status_kb(self.pid, "VmHWM"))
+            pids = _tree(self.pid)
+            rss = {p: _rss_kb(p) for p in pids}
+            self.tree_kb = max(self.tree_kb, sum(rss.values()))
+            self.grader_kb = max(self.grader_kb, sum(v for p, v in rss.items() if _grader_side(p, self.ns)))
+            self.done.wait(self.interval)
+
+
+def grade(grader: str, corpus: Path, out: Path, secret: Path, label: str, workers: int,
+          extra: list[str]) -> Run:
+    shutil.rmtree(out, ignore_errors=True)
+    argv = [grader, "grade", str(corpus), "--out", str(out), "--force", "--secret-file", str(secret),
+            "--workers", str(workers), *extra]
+    count = sum(1 for p in corpus.iterdir() if p.is_dir() or p.suffix == ".zip")
+    log = out.with_suffix(".log")
+    start = time.perf_counter()
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        sampler = Sampler(proc.pid)
+        sampler.start()
+        code = proc.wait()
+    wall = time.perf_counter() - start
+    sampler.done.set()
+    sampler.join()
+    results = [json.loads(p.read_text()) for p in out.glob("*/result.json")]
+    failures = sum(1 for r in results if str(r.get("grading_status", "")).startswith("grader-error"))
+    if code != 0 or len(results) != count:
+        tail = log.read_text(errors="replace")[-2000:]
+        print(f"WARNING: {label}: exit {code}, {len(results)} of {count} results\n{tail}", file=sys.stderr)
+    mb = 1 / 1024
+    return Run(label, workers, count, round(wall, 1), round(count / wall * 60, 1), round(sampler.hwm_kb * mb, 1),
+               round(sampler.grader_kb * mb, 1), round(sampler.tree_kb * mb, 1), len(results), failures, code)
+
+
+def throughput_table(runs: list[Run]) -> str:
+    base = next((r for r in runs if r.label == "threads" and r.workers == 1), None)
+    lines = ["| run | workers | submissions | wall s | submissions/min | speed-up vs 1 worker | grader peak MB |",
+             "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        speedup = f"{base.wall_s / r.wall_s:.2f}×" if base else "—"
+        lines.append(f"| `{r.label}` | {r.workers} | {r.submissions} | {r.wall_s} | {r.per_minute} | {speedup} | "
+                     f"{r.grader_hwm_mb} |")
+    return "\n".join(lines)
+
+
+def memory_table(runs: list[Run]) -> str:
+    lines = ["| submissions | grader process peak (VmHWM) MB | grader's processes peak MB | "
+             "whole tree peak MB (incl. student code) | wall s |", "|---|---|---|---|---|"]
+    for r in runs:
+        lines.append(f"| {r.submissions} | {r.grader_hwm_mb} | {r.grader_side_peak_mb} | {r.tree_peak_mb} | "
+                     f"{r.wall_s} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, help="an existing corpus for the throughput runs (else one is built)")
+    parser.add_argument("--count", type=int, default=120, help="submissions in the built corpus (default 120)")
+    parser.add_argument("--notebooks", type=int, default=None, help="of which carry the light notebook (1 in 10)")
+    parser.add_argument("--sizes", default="25,50,100,200", help="corpus sizes for the memory series")
+    parser.add_argument("--workers", default="1,2", help="worker counts for the throughput runs")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 8 submissions, sizes 4,8")
+    parser.add_argument("--grader", default=str(Path(sys.executable).with_name("grader")),
+                        help="the grader executable (default: the one beside this Python)")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--workdir", type=Path, help="where corpora and outputs go (default: a temp folder)")
+    args = parser.parse_args()
+    if args.quick:
+        args.count, args.sizes, args.notebooks = 8, "4,8", 1
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    worker_counts = [int(w) for w in args.workers.split(",") if w]
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    secret = work / "secret"
+    secret.write_bytes(hashlib.sha256(b"grader throughput benchmark").digest())
+    secret.chmod(0o600)
+
+    help_text = subprocess.run([args.grader, "grade", "--help"], capture_output=True, text=True).stdout
+    doctor = subprocess.run([args.grader, "doctor"], capture_output=True, text=True).stdout
+    level = next((line.split(":", 1)[1].split("—")[0].strip() for line in doctor.splitlines()
+                  if line.startswith("sandbox level")), "unknown")
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start; "
+          f"Python {platform.python_version()}; sandbox level {level}", flush=True)
+
+    corpus = args.corpus
+    if corpus is None:
+        corpus = work / f"corpus-{args.count}"
+        notebooks = args.count // 10 if args.notebooks is None else args.notebooks
+        make_corpus(corpus, args.count, max(notebooks, 0))
+    runs = []
+    for workers in worker_counts:
+        runs.append(grade(args.grader, corpus, work / f"out-w{workers}", secret, "threads", workers, []))
+        print(f"  {runs[-1]}", flush=True)
+    if "--dask" in help_text:
+        dask_workers = max(worker_counts)
+        runs.append(grade(args.grader, corpus, work / "out-dask", secret, "--dask local", dask_workers,
+                          ["--dask", "local"]))
+        print(f"  {runs[-1]}", flush=True)
+    else:
+        print("  (grader grade has no --dask option here: Dask not measured)", flush=True)
+
+    memory = []
+    for size in sizes:
+        sized = work / f"corpus-mem-{size}"
+        make_corpus(sized, size, size // 10)
+        memory.append(grade(args.grader, sized, work / f"out-mem-{size}", secret, "threads", max(worker_counts), []))
+        print(f"  {memory[-1]}", flush=True)
+
+    print("\n### Throughput\n")
+    print(throughput_table(runs))
+    print(f"\n### Memory as the corpus grows ({max(worker_counts)} workers)\n")
+    print(memory_table(memory))
+    if args.json:
+        args.json.write_text(json.dumps({"load_average": load, "cores": os.cpu_count(), "sandbox": level,
+                                         "throughput": [asdict(r) for r in runs],
+                                         "memory": [asdict(r) for r in memory]}, indent=2))
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
