@@ -124,17 +124,19 @@ def test_installed_check_grades_from_any_folder(installed: Path, tmp_path: Path)
     elsewhere.mkdir(parents=True)
     good = _module_only("reference-solution", tmp_path / "good")
     code, tasks, output = _check(installed, good, elsewhere)
-    failing = sorted(t for t, r in tasks.items() if r["status"] not in ("pass", "manual"))
-    # a module-only submission has no tuned model, so T12 is all it can miss
-    assert failing in ([], ["T12"]), output
-    assert code == (1 if failing else 0), output
-    assert tasks["T12"]["status"] in ("pass", "missing")
+    failing = sorted(t for t, r in tasks.items() if r["status"] not in ("pass", "manual", "pending"))
+    # a quick check leaves T12 (it needs the notebook run) for after submission: every public check passes
+    assert failing == [], output
+    assert code == 0, output
+    assert tasks["T12"]["status"] == "pending"
     assert tasks["T7"]["status"] == "pass" and tasks["T7"]["checks"]  # the probes ran in the installed sandbox
 
     buggy = _module_only("mistake-forward-no-bias", tmp_path / "buggy")
     code, tasks, output = _check(installed, buggy, elsewhere)
     assert code == 1, output
-    assert tasks["T5"]["status"] == "fail" and tasks["T6"]["status"] == "pass", output
+    # the published toy net starts with zero biases, so only the public gradient check sees the missing b1
+    assert tasks["T7"]["status"] == "fail" and tasks["T6"]["status"] == "pass", output
+    assert "not passing: T7" in output
 
 
 def test_installed_reference_is_out_of_the_sandbox_reach(installed: Path, tmp_path: Path) -> None:

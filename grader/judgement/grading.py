@@ -332,10 +332,13 @@ class TaskContext:
         return self._run_probe(probe, inputs, limits)
 
     def _probe_runner(self) -> ProbeRunner | None:
-        """Where this task's probes run: the student's module, or for a task that needs only the
-        notebook, the executed notebook's globals (`[notebook] probes`). If the notebook cannot
-        serve, the task ends with a status that says why."""
-        if "notebook" not in self.task.needs or "module" in self.task.needs:
+        """Where this task's probes run: the student's module, or, when the rubric has notebook
+        probes (`[notebook] probes`) and the task needs only the notebook, the executed notebook's
+        globals. If the notebook cannot serve, the task ends with a status that says why. A task
+        that needs the notebook in a rubric without notebook probes (HW4's T12 reads the model the
+        notebook saved) keeps the module's probes."""
+        notebook_probes = bool((self.rubric.notebook or {}).get("probes_path"))
+        if not notebook_probes or "notebook" not in self.task.needs or "module" in self.task.needs:
             return self._runner
         if self._run is None:
             return None
