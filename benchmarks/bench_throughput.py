@@ -145,7 +145,7 @@ def grade(grader: str, corpus: Path, out: Path, secret: Path, label: str, worker
 
 
 def throughput_table(runs: list[Run]) -> str:
-    base = next((r for r in runs if r.label == "threads" and r.workers == 1), None)
+    base = next((r for r in runs if r.label == "--workers N" and r.workers == 1), None)
     lines = ["| run | workers | submissions | wall s | submissions/min | speed-up vs 1 worker | grader peak MB |",
              "|---|---|---|---|---|---|---|"]
     for r in runs:
@@ -202,7 +202,7 @@ def main() -> None:
         make_corpus(corpus, args.count, max(notebooks, 0))
     runs = []
     for workers in worker_counts:
-        runs.append(grade(args.grader, corpus, work / f"out-w{workers}", secret, "threads", workers, []))
+        runs.append(grade(args.grader, corpus, work / f"out-w{workers}", secret, "--workers N", workers, []))
         print(f"  {runs[-1]}", flush=True)
     if "--dask" in help_text:
         dask_workers = max(worker_counts)
@@ -216,7 +216,8 @@ def main() -> None:
     for size in sizes:
         sized = work / f"corpus-mem-{size}"
         make_corpus(sized, size, size // 10)
-        memory.append(grade(args.grader, sized, work / f"out-mem-{size}", secret, "threads", max(worker_counts), []))
+        memory.append(grade(args.grader, sized, work / f"out-mem-{size}", secret, "--workers N",
+                            max(worker_counts), []))
         print(f"  {memory[-1]}", flush=True)
 
     print("\n### Throughput\n")
