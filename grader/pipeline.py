@@ -10,6 +10,7 @@ the end from the gradebook, with the TAs' manual scores laid over the autograder
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,26 @@ def unique_ids(paths: list[Path]) -> dict[str, Path]:
     ids = {(stem if stems.count(stem) == 1 else p.name): p for stem, p in zip(stems, paths, strict=True)}
     # an id must not collide with the class pages written next to the per-submission folders
     return {(f"{i}-submission" if i in RESERVED_IDS else i): p for i, p in ids.items()}
+
+
+def runs_a_notebook(source: Path, rubric: Rubric) -> bool:
+    """Whether grading `source` will execute a notebook, the one cost that dwarfs the others."""
+    name = Path(rubric.files.get("notebook", "")).name
+    if not name or rubric.notebook is None:
+        return False
+    try:
+        if source.is_dir():
+            return next(source.rglob(name), None) is not None
+        with zipfile.ZipFile(source) as archive:
+            return any(Path(n).name == name for n in archive.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False  # unreadable: grading will say so, quickly
+
+
+def longest_first(jobs: list[GradeJob], rubric: Rubric) -> list[GradeJob]:
+    """Start the notebook submissions first, so the batch does not end with one worker busy on a
+    long notebook while the others idle (longest-processing-time-first scheduling)."""
+    return sorted(jobs, key=lambda job: not runs_a_notebook(Path(job.source), rubric))
 
 
 def rubric_version(rubric: Rubric) -> str:
@@ -142,7 +163,7 @@ def grade_batch(
                                  tuple(book.manual_scores(sub_id))))
         if on_start:
             on_start(len(jobs))
-        for payload in executor.run(jobs, rubric):
+        for payload in executor.run(longest_first(jobs, rubric), rubric):
             write_files(out / payload.sub_id, payload.files)
             result = payload.submission_result
             book.record(result, sources[payload.sub_id])  # from here on, a rerun skips this submission

@@ -300,3 +300,25 @@ def test_a_worker_that_dies_costs_only_its_own_submission(tmp_path: Path) -> Non
     assert results["s01"].task("T2").status.value == "pass"
     rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open())}
     assert rows["s02"]["T2"] == "" and rows["s02"]["grading_status"].startswith("grader-error")
+
+
+def test_notebook_submissions_are_started_first(tmp_path: Path) -> None:
+    """Longest first: a batch must not end with one worker on a long notebook while the others idle."""
+    import zipfile
+
+    from grader.executors import GradeJob
+    from grader.pipeline import longest_first
+
+    hw4 = rubric_mod.load("hw4")
+    notebook = hw4.files["notebook"]
+    plain = tmp_path / "a-plain"
+    (plain / "cattern").mkdir(parents=True)
+    nested = tmp_path / "b-nested"
+    (nested / "hw4").mkdir(parents=True)
+    (nested / "hw4" / notebook).write_text("{}")
+    with zipfile.ZipFile(tmp_path / "c-zipped.zip", "w") as archive:
+        archive.writestr(f"hw4/{notebook}", "{}")
+    (tmp_path / "d-broken.zip").write_bytes(b"PK\x03\x04 not really")
+    jobs = [GradeJob(p.name, str(p), hw4, b"s") for p in sorted(tmp_path.iterdir())]
+    assert [j.sub_id for j in longest_first(jobs, hw4)] == ["b-nested", "c-zipped.zip", "a-plain", "d-broken.zip"]
+    assert [j.sub_id for j in longest_first(jobs, toy_rubric())] == [j.sub_id for j in jobs]  # no notebook: as found
