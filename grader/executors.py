@@ -58,7 +58,7 @@ def grader_failure_result(sub_id: str, rubric: Rubric, exc: BaseException) -> Su
     tasks = tuple(TaskResult(t.id, t.title, Status.ERROR, None, t.points,
                              "GRADER FAILURE (not the student's fault): the grader crashed on this submission",
                              error=error, cause=Cause.GRADER) for t in rubric.tasks)
-    return SubmissionResult(sub_id, rubric.id, f"{rubric.version}+{rubric.fingerprint}", tasks,
+    return SubmissionResult(sub_id, rubric.id, rubric.version_tag, tasks,
                             grader_version=__version__,
                             graded_at=datetime.now(UTC).isoformat(timespec="seconds"))
 

@@ -94,14 +94,10 @@ def longest_first(jobs: list[GradeJob], rubric: Rubric) -> list[GradeJob]:
     return sorted(jobs, key=lambda job: not runs_a_notebook(Path(job.source), rubric))
 
 
-def rubric_version(rubric: Rubric) -> str:
-    return f"{rubric.version}+{rubric.fingerprint}"
-
-
 def _is_current(book: Gradebook, sub_id: str, source: Path, rubric: Rubric) -> bool:
     run = book.latest_run(sub_id, rubric.id)
     return (run is not None
-            and run.rubric_version == rubric_version(rubric)
+            and run.rubric_version == rubric.version_tag
             and run.grader_version == __version__
             and run.grading_status == "complete"  # a grader failure is always retried
             and run.content_hash == content_hash(source))

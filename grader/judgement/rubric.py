@@ -88,6 +88,11 @@ class Rubric:
     _reference: ModuleType | None = None
 
     @property
+    def version_tag(self) -> str:
+        """What results record as `rubric_version`: a rerun regrades when it differs."""
+        return f"{self.version}+{self.fingerprint}"
+
+    @property
     def task_ids(self) -> list[str]:
         return [t.id for t in self.tasks]
 
