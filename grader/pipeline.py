@@ -115,9 +115,9 @@ def rewrite_submission(out: Path, book: Gradebook, sub_id: str, rubric: str) -> 
     result = book.latest_result(sub_id, rubric)
     if result is None:
         return None
-    payload = payload_for(result, book.manual_scores(sub_id))
-    write_files(out / sub_id, payload.files)
-    return apply_manual(result, book.manual_scores(sub_id))
+    manual = book.manual_scores(sub_id)
+    write_files(out / sub_id, payload_for(result, manual).files)
+    return apply_manual(result, manual)
 
 
 def grade_batch(
@@ -144,8 +144,7 @@ def grade_batch(
     if executor is None:
         executor = DaskExecutor(dask, workers) if dask else LocalExecutor(workers)
     with Gradebook(out / GRADEBOOK_FILE) as book:
-        jobs: list[GradeJob] = []
-        sources: dict[str, str] = {}
+        jobs: dict[str, GradeJob] = {}
         for sub_id, source in todo.items():
             if not force and _is_current(book, sub_id, source, rubric):
                 summary.skipped.append(sub_id)
@@ -154,17 +153,16 @@ def grade_batch(
                 if on_result:
                     on_result(stored_result(book, sub_id, rubric.id), True)
                 continue
-            sources[sub_id] = str(source.resolve())
-            jobs.append(GradeJob(sub_id, sources[sub_id], rubric, secret,
-                                 tuple(book.manual_scores(sub_id))))
+            jobs[sub_id] = GradeJob(sub_id, str(source.resolve()), rubric, secret, tuple(book.manual_scores(sub_id)))
         if on_start:
             on_start(len(jobs))
-        for payload in executor.run(longest_first(jobs, rubric), rubric):
-            write_files(out / payload.sub_id, payload.files)
+        for payload in executor.run(longest_first(list(jobs.values()), rubric), rubric):
+            job = jobs[payload.sub_id]
+            write_files(out / job.sub_id, payload.files)
             result = payload.submission_result
-            book.record(result, sources[payload.sub_id])  # from here on, a rerun skips this submission
-            summary.graded.append(payload.sub_id)
+            book.record(result, job.source)  # from here on, a rerun skips this submission
+            summary.graded.append(job.sub_id)
             if on_result:
-                on_result(apply_manual(result, book.manual_scores(payload.sub_id)), False)
+                on_result(apply_manual(result, job.manual), False)
         refresh_pages(out, rubric, book)
     return summary
