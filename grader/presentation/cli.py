@@ -30,7 +30,7 @@ from grader.pipeline import grade_batch, refresh_pages, rewrite_submission
 from grader.presentation.atomic import write_text_atomic
 from grader.presentation.ci_template import DEFAULT_INSTALL, workflow_yaml
 from grader.presentation.github import in_github_actions, report_to_github
-from grader.presentation.gradescope import VISIBILITIES, gradescope_results
+from grader.presentation.gradescope import VISIBILITIES, gradescope_json_text
 from grader.presentation.junit import junit_xml
 from grader.presentation.outputs import write_outputs
 from grader.presentation.student_view import student_view
@@ -246,8 +246,7 @@ def gradescope(submission: Path, results_file: Path, rubric_name: str, secret_fi
         raise click.UsageError(f"no submission at {submission}")
     rubric.load_judges()
     result = grade_one(submission, gradescope_submission_id(submission), rubric, load_or_create_secret(secret_path))
-    write_text_atomic(results_file, json.dumps(gradescope_results(result, visibility=visibility), indent=2,
-                                               ensure_ascii=False) + "\n")
+    write_text_atomic(results_file, gradescope_json_text(result, visibility=visibility))
     click.echo(f"{result.score:g}/{result.max_score:g} {result.grading_status}; wrote {results_file}")
     if result.grader_failures:
         sys.exit(ExitCode.GRADER_FAILURE)

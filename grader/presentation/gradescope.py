@@ -13,6 +13,7 @@ total is the auto-graded points and a TA grades the rest as a separate Gradescop
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from grader.presentation.student_view import GRADER_FAILED
@@ -47,6 +48,11 @@ def _test(task: TaskResult, visibility: str) -> dict[str, Any]:
             "status": "passed" if task.status is Status.PASS
             or (task.status is Status.GRADED and (task.points or 0) >= task.max_points) else "failed",
             "output": _output(task), "visibility": visibility}
+
+
+def gradescope_json_text(result: SubmissionResult, *, visibility: str = "visible") -> str:
+    """The results.json file itself, as the entry point and the batch export both write it."""
+    return json.dumps(gradescope_results(result, visibility=visibility), indent=2, ensure_ascii=False) + "\n"
 
 
 def gradescope_results(result: SubmissionResult, *, visibility: str = "visible") -> dict[str, Any]:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from grader.presentation.atomic import write_bytes_atomic
-from grader.presentation.gradescope import gradescope_results
+from grader.presentation.gradescope import gradescope_json_text
 from grader.presentation.html import render_report
 from grader.results import SubmissionResult
 
@@ -36,7 +36,7 @@ def render_files(result: SubmissionResult, *, for_student: bool = False,
     """Everything written into the submission's folder, by file name; `for_student` words the report for one."""
     files = {RESULT_FILE: result_json_text(result).encode()}
     if gradescope:  # a batch's export: what Gradescope would show the student (hidden checks: pass/fail only)
-        files[GRADESCOPE_FILE] = (json.dumps(gradescope_results(result), indent=2, ensure_ascii=False) + "\n").encode()
+        files[GRADESCOPE_FILE] = gradescope_json_text(result).encode()
     files.update(result.artifacts)
     try:
         page = render_report(result, for_student=for_student)
