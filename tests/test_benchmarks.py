@@ -88,3 +88,29 @@ def test_sampler_reads_the_peak_memory_of_the_process_it_watches() -> None:
     proc.wait()
     assert 300 * 1024 <= sampler.hwm_kb < 600 * 1024
     assert sampler.grader_kb > 0 and sampler.tree_kb >= sampler.grader_kb
+
+
+def test_cpu_shares_split_steal_from_busy_time() -> None:
+    bench = _load("bench_throughput")
+    #            user nice system idle iowait irq softirq steal
+    before = [100, 0, 50, 800, 0, 0, 0, 50]
+    after = [160, 0, 70, 880, 0, 0, 0, 90]  # 200 ticks: 80 busy, 80 idle, 40 stolen
+    assert bench.shares(before, after) == (20.0, 40.0)
+    assert bench.shares(after, after) == (0.0, 0.0)  # no time passed: no division by zero
+    counters = bench.cpu_times()
+    assert len(counters) == 8 and sum(counters) > 0  # the real /proc/stat is read
+
+
+def test_speedups_compare_each_run_with_the_one_worker_run_of_its_own_round() -> None:
+    bench = _load("bench_throughput")
+
+    def run(workers: int, wall: float, round_no: int, label: str = "--workers N"):
+        return bench.Run(label, workers, 100, wall, 0.0, 0, 0, 0, 100, 0, 0, 0.0, 0.0, round_no)
+
+    # the host is slow in round 2: comparing across rounds (400 / 150) would report 2.67×
+    runs = [run(1, 400.0, 1), run(2, 250.0, 1), run(2, 300.0, 2), run(1, 540.0, 2), run(1, 420.0, 3),
+            run(2, 220.0, 3), run(2, 150.0, 3, "--dask local")]
+    assert bench.speedups(runs) == {1: [1.0, 1.0, 1.0], 2: [1.6, 1.8, 1.91]}
+    table = bench.throughput_table(runs)
+    assert "median **1.80×**" in table
+    assert "| 3 | `--dask local` | 2 | 100 | 150.0 | 0.0 | 2.80× |" in table  # median 1-worker wall 420 / 150
