@@ -7,7 +7,7 @@ Run: python benchmarks/bench_throughput.py [--count 120] [--sizes 25,50,100,200]
 Each measurement runs the CLI as a subprocess on a corpus from make_corpus.py, exactly as a TA
 would: `grader grade CORPUS --out TMP --force --workers N --secret-file FIXED`. Wall time covers
 everything (start-up, every submission, index.html and grades.csv). While it runs, /proc is
-sampled every 0.2 s: the CLI process's VmHWM (its peak resident memory, what "the grader's own
+sampled every 0.5 s: the CLI process's VmHWM (its peak resident memory, what "the grader's own
 memory" means here), the peak summed RSS of the grader's own processes (the CLI plus any worker
 processes it starts, i.e. the process tree minus bubblewrap and everything inside a sandbox's pid
 namespace), and the peak RSS of the whole tree, student processes included, for context.
@@ -20,7 +20,9 @@ A virtual machine's host can take CPU away (steal time), and here it does so in 
 pure-Python loop takes 1.4 s at 6% steal and 1.9 s at 20%. So `--rounds N` grades the corpus
 N times with every worker count, alternating their order from round to round, records each run's
 steal share from /proc/stat, and computes the speed-up within a round (runs minutes apart, on
-the same host weather) before taking the median over the rounds.
+the same host weather) before taking the median over the rounds. Each round also measures what
+the machine itself allows: a numpy loop shaped like the MNIST training check (the bulk of the
+corpus's CPU time), timed alone and as N copies at once.
 """
 
 from __future__ import annotations
@@ -62,6 +64,44 @@ class Run:
     steal_pct: float = 0.0  # share of the machine's CPU time the hypervisor took during the run
     busy_pct: float = 0.0  # share of the machine's CPU time spent running anything (user + system)
     round_no: int = 1
+    cpu_s: float = 0.0  # CPU seconds the whole machine spent busy during the run
+
+
+# forward and backward matmuls of the two-layer net on one minibatch, as train() does 2000 times
+CALIBRATION_LOOP = """
+import time, numpy as np
+rng = np.random.default_rng(0)
+X, W1, W2 = rng.standard_normal((200, 784)), rng.standard_normal((784, 50)), rng.standard_normal((50, 10))
+start = time.perf_counter()
+for _ in range(3000):
+    h = np.maximum(X @ W1, 0); d = h @ W2; dh = d @ W2.T; g1 = X.T @ dh; g2 = h.T @ d
+print(time.perf_counter() - start)
+"""
+
+
+@dataclass
+class Calibration:
+    round_no: int
+    copies: int
+    alone_s: float  # one copy of the loop on an otherwise idle machine
+    together_s: float  # wall time of `copies` copies started at once
+    speedup: float  # copies * alone_s / together_s: the most any N-worker grader could gain here
+
+
+def machine_scaling(copies: int, round_no: int) -> Calibration:
+    """How much faster N copies of a CPU-bound numpy loop get done than one, right now."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+    def batch(n: int) -> float:
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", CALIBRATION_LOOP], env=env, stdout=subprocess.DEVNULL)
+                 for _ in range(n)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - start
+
+    alone, together = batch(1), batch(copies)
+    return Calibration(round_no, copies, round(alone, 2), round(together, 2), round(copies * alone / together, 2))
 
 
 def cpu_times() -> list[int]:
@@ -78,8 +118,12 @@ def shares(before: list[int], after: list[int]) -> tuple[float, float]:
     total = sum(delta)
     if total <= 0:
         return 0.0, 0.0
-    user, nice, system, _idle, _iowait, irq, softirq, steal = delta
-    return round(100 * steal / total, 1), round(100 * (user + nice + system + irq + softirq) / total, 1)
+    return round(100 * delta[7] / total, 1), round(100 * busy_ticks(before, after) / total, 1)
+
+
+def busy_ticks(before: list[int], after: list[int]) -> int:
+    """Clock ticks spent running anything (user, nice, system, irq, softirq) between two readings."""
+    return sum(after[i] - before[i] for i in (0, 1, 2, 5, 6))
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -129,7 +173,9 @@ def _grader_side(pid: int, grader_ns: str) -> bool:
 
 
 class Sampler(threading.Thread):
-    def __init__(self, pid: int, interval: float = 0.2) -> None:
+    # every sample reads /proc for each process on the machine; at 0.2 s that cost 2.7% of a core,
+    # which a 1-worker run gets free on the idle core and a 2-worker run pays out of its own time
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.hwm_kb = self.grader_kb = self.tree_kb = 0
@@ -161,7 +207,9 @@ def grade(grader: str, corpus: Path, out: Path, secret: Path, label: str, worker
         sampler.start()
         code = proc.wait()
     wall = time.perf_counter() - start
-    steal, busy = shares(counters, cpu_times())
+    finished = cpu_times()
+    steal, busy = shares(counters, finished)
+    cpu_s = busy_ticks(counters, finished) / os.sysconf("SC_CLK_TCK")
     sampler.done.set()
     sampler.join()
     results = [json.loads(p.read_text()) for p in out.glob("*/result.json")]
@@ -172,7 +220,7 @@ def grade(grader: str, corpus: Path, out: Path, secret: Path, label: str, worker
     mb = 1 / 1024
     return Run(label, workers, count, round(wall, 1), round(count / wall * 60, 1), round(sampler.hwm_kb * mb, 1),
                round(sampler.grader_kb * mb, 1), round(sampler.tree_kb * mb, 1), len(results), failures, code,
-               steal, busy, round_no)
+               steal, busy, round_no, round(cpu_s, 1))
 
 
 def speedups(runs: list[Run]) -> dict[int, list[float]]:
@@ -191,12 +239,12 @@ def throughput_table(runs: list[Run]) -> str:
     base = {r.round_no: r.wall_s for r in runs if r.label == "--workers N" and r.workers == 1}
     singles = sorted(base.values())
     lines = ["| round | run | workers | submissions | wall s | submissions/min | speed-up vs 1 worker | "
-             "CPU steal % | grader peak MB |", "|---|---|---|---|---|---|---|---|---|"]
+             "machine CPU s (busy) | CPU steal % | grader peak MB |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         reference = base.get(r.round_no) if r.label == "--workers N" else (median(singles) if singles else None)
         speedup = f"{reference / r.wall_s:.2f}×" if reference else "—"
         lines.append(f"| {r.round_no} | `{r.label}` | {r.workers} | {r.submissions} | {r.wall_s} | {r.per_minute} | "
-                     f"{speedup} | {r.steal_pct} | {r.grader_hwm_mb} |")
+                     f"{speedup} | {r.cpu_s} | {r.steal_pct} | {r.grader_hwm_mb} |")
     for workers, ratios in sorted(speedups(runs).items()):
         if workers != 1:
             lines.append(f"\n{workers} workers: speed-up per round {', '.join(f'{x:.2f}×' for x in ratios)}; "
@@ -251,7 +299,8 @@ def main() -> None:
         corpus = work / f"corpus-{args.count}"
         notebooks = args.count // 10 if args.notebooks is None else args.notebooks
         make_corpus(corpus, args.count, max(notebooks, 0))
-    runs = []
+    runs: list[Run] = []
+    calibrations: list[Calibration] = []
     for round_no in range(1, args.rounds + 1):
         # alternate the order, so a host that slows down (or speeds up) over the session favours no one
         order = worker_counts if round_no % 2 else worker_counts[::-1]
@@ -259,6 +308,9 @@ def main() -> None:
             runs.append(grade(args.grader, corpus, work / f"out-w{workers}", secret, "--workers N", workers, [],
                               round_no))
             print(f"  {runs[-1]}", flush=True)
+        if max(worker_counts) > 1:
+            calibrations.append(machine_scaling(max(worker_counts), round_no))
+            print(f"  {calibrations[-1]}", flush=True)
     if "--dask" in help_text:
         dask_workers = max(worker_counts)
         runs.append(grade(args.grader, corpus, work / "out-dask", secret, "--dask local", dask_workers,
@@ -277,12 +329,17 @@ def main() -> None:
 
     print("\n### Throughput\n")
     print(throughput_table(runs))
+    if calibrations:
+        print("\nThe machine itself, each round (a numpy loop like the training check, 1 copy vs "
+              f"{calibrations[0].copies} at once): "
+              + ", ".join(f"{c.speedup:.2f}× ({c.alone_s} s alone, {c.together_s} s together)" for c in calibrations))
     print(f"\n### Memory as the corpus grows ({max(worker_counts)} workers)\n")
     print(memory_table(memory))
     if args.json:
         args.json.write_text(json.dumps({"load_average": load, "cores": os.cpu_count(), "sandbox": level,
                                          "throughput": [asdict(r) for r in runs],
                                          "speedups": speedups(runs),
+                                         "machine_scaling": [asdict(c) for c in calibrations],
                                          "memory": [asdict(r) for r in memory]}, indent=2))
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)

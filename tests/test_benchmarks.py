@@ -97,6 +97,7 @@ def test_cpu_shares_split_steal_from_busy_time() -> None:
     after = [160, 0, 70, 880, 0, 0, 0, 90]  # 200 ticks: 80 busy, 80 idle, 40 stolen
     assert bench.shares(before, after) == (20.0, 40.0)
     assert bench.shares(after, after) == (0.0, 0.0)  # no time passed: no division by zero
+    assert bench.busy_ticks(before, after) == 80
     counters = bench.cpu_times()
     assert len(counters) == 8 and sum(counters) > 0  # the real /proc/stat is read
 
@@ -114,3 +115,13 @@ def test_speedups_compare_each_run_with_the_one_worker_run_of_its_own_round() ->
     table = bench.throughput_table(runs)
     assert "median **1.80×**" in table
     assert "| 3 | `--dask local` | 2 | 100 | 150.0 | 0.0 | 2.80× |" in table  # median 1-worker wall 420 / 150
+
+
+def test_machine_scaling_times_one_copy_then_n_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    bench = _load("bench_throughput")
+    monkeypatch.setattr(bench, "CALIBRATION_LOOP", "import os; print(os.getpid())")  # a trivial stand-in
+    c = bench.machine_scaling(3, round_no=2)
+    assert (c.round_no, c.copies) == (2, 3) and c.alone_s > 0 and c.together_s > 0
+    assert c.speedup == round(3 * c.alone_s / c.together_s, 2)
+    real = _load("bench_throughput").CALIBRATION_LOOP
+    compile(real, "calibration", "exec")  # the real loop is valid Python

@@ -26,7 +26,6 @@ from grader.presentation.html import (
     render_index,
     render_report,
     valid_png,
-    write_report,
 )
 from grader.presentation.plots import render_plot
 from grader.results import (
@@ -454,8 +453,8 @@ def test_csv_plain_id_untouched() -> None:
 
 def test_atomic_write_replaces_and_leaves_no_temp(tmp_path: Path) -> None:
     out = tmp_path / "sub" / "report.html"
-    write_report(out, alice())
-    write_report(out, bob())
+    write_text_atomic(out, render_report(alice()))
+    write_text_atomic(out, render_report(bob()))
     assert "bob" in out.read_text(encoding="utf-8")
     assert sorted(p.name for p in out.parent.iterdir()) == ["report.html"]
     assert out.stat().st_mode & 0o644 == 0o644  # readable, unlike mkstemp's 0600

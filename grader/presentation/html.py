@@ -436,16 +436,11 @@ def render_index(
     )
 
 
-def write_report(path: Path, result: SubmissionResult, *, for_student: bool = False) -> None:
-    """Write a report so that a TA refreshing the page never sees a half-written file."""
-    write_text_atomic(path, render_report(result, for_student=for_student))
-
-
 def write_index(
     path: Path,
     results: list[SubmissionResult],
     task_ids: list[str],
     task_titles: dict[str, str],
 ) -> None:
-    """Write the class overview atomically, for the same reason as `write_report`."""
+    """Write the class overview atomically, so a TA refreshing the page never sees half of it."""
     write_text_atomic(path, render_index(results, task_ids, task_titles))
