@@ -100,7 +100,10 @@ def machine_scaling(copies: int, round_no: int) -> Calibration:
             proc.wait()
         return time.perf_counter() - start
 
-    alone, together = batch(1), batch(copies)
+    return calibration(round_no, copies, batch(1), batch(copies))
+
+
+def calibration(round_no: int, copies: int, alone: float, together: float) -> Calibration:
     return Calibration(round_no, copies, round(alone, 2), round(together, 2), round(copies * alone / together, 2))
 
 
