@@ -226,9 +226,14 @@ def grade(grader: str, corpus: Path, out: Path, secret: Path, label: str, worker
                steal, busy, round_no, round(cpu_s, 1))
 
 
+def one_worker_walls(runs: list[Run]) -> dict[int, float]:
+    """The baseline of each round: its 1-worker run's wall time, by round number."""
+    return {r.round_no: r.wall_s for r in runs if r.label == "--workers N" and r.workers == 1}
+
+
 def speedups(runs: list[Run]) -> dict[int, list[float]]:
     """Per worker count, its speed-up over the 1-worker run of the same round, round by round."""
-    base = {r.round_no: r.wall_s for r in runs if r.label == "--workers N" and r.workers == 1}
+    base = one_worker_walls(runs)
     found: dict[int, list[float]] = {}
     for r in runs:
         if r.label == "--workers N" and r.round_no in base:
@@ -239,8 +244,8 @@ def speedups(runs: list[Run]) -> dict[int, list[float]]:
 def throughput_table(runs: list[Run]) -> str:
     """One row per run; a run's speed-up is against the 1-worker run of its own round (for a run
     outside the rounds, such as Dask, against the median 1-worker wall time)."""
-    base = {r.round_no: r.wall_s for r in runs if r.label == "--workers N" and r.workers == 1}
-    singles = sorted(base.values())
+    base = one_worker_walls(runs)
+    singles = list(base.values())
     lines = ["| round | run | workers | submissions | wall s | submissions/min | speed-up vs 1 worker | "
              "machine CPU s (busy) | CPU steal % | grader peak MB |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:

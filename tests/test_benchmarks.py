@@ -119,11 +119,10 @@ def test_speedups_compare_each_run_with_the_one_worker_run_of_its_own_round() ->
 
 def test_machine_scaling_times_one_copy_then_n_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     bench = _load("bench_throughput")
+    compile(bench.CALIBRATION_LOOP, "calibration", "exec")  # the real loop is valid Python
     monkeypatch.setattr(bench, "CALIBRATION_LOOP", "import os; print(os.getpid())")  # a trivial stand-in
     c = bench.machine_scaling(3, round_no=2)
     assert (c.round_no, c.copies) == (2, 3) and c.alone_s > 0 and c.together_s > 0 and c.speedup > 0
     # the arithmetic, on exact times: 2 copies in 5 s where one takes 4 s is 1.6x, not 2x
     assert bench.calibration(1, 2, 4.0, 5.0) == bench.Calibration(1, 2, 4.0, 5.0, 1.6)
     assert bench.calibration(1, 2, 4.0, 4.0).speedup == 2.0
-    real = _load("bench_throughput").CALIBRATION_LOOP
-    compile(real, "calibration", "exec")  # the real loop is valid Python
