@@ -24,6 +24,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from grader.execution.sandbox import SINGLE_THREAD_BLAS  # noqa: E402
 from grader.judgement import rubric as rubric_mod  # noqa: E402
 from grader.judgement.grading import grade_submission  # noqa: E402
 
@@ -38,7 +39,7 @@ def nbclient_alone(tmp: Path) -> float:
     (work / "mnist_data").symlink_to(ROOT / "reference/hw4/starter/mnist_data")
     nb = nbformat.read(work / NOTEBOOK, as_version=4)
     # the same single-threaded BLAS the grader gives every kernel, so both sides do the same work
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {**os.environ, **SINGLE_THREAD_BLAS}
     start = time.perf_counter()
     NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(work)}}).execute(env=env)
     return time.perf_counter() - start

@@ -39,6 +39,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_corpus import NOTEBOOK, ROOT, make_corpus  # noqa: E402
 
+from grader.execution.sandbox import SINGLE_THREAD_BLAS  # noqa: E402
+
 DEFAULT_VENV = Path.home() / ".cache" / "grader-bench" / "peers-venv"
 PEER_PACKAGES = ["nbgrader", "otter-grader[grading]", "matplotlib"]
 MNIST = ROOT / "reference" / "hw4" / "starter" / "mnist_data"
@@ -60,7 +62,7 @@ TESTS = [
     ("T12", [], "(best_net.predict(X_val) == y_val).mean() >= 0.974 and "
                 "(best_net.predict(X_test) == y_test).mean() > 0.963"),
 ]
-SINGLE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+SINGLE_THREAD = {**SINGLE_THREAD_BLAS, "MPLBACKEND": "Agg"}
 
 
 def ensure_venv(venv: Path) -> None:

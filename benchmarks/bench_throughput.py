@@ -45,6 +45,8 @@ from statistics import median
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_corpus import make_corpus  # noqa: E402
 
+from grader.execution.sandbox import SINGLE_THREAD_BLAS  # noqa: E402
+
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -90,7 +92,7 @@ class Calibration:
 
 def machine_scaling(copies: int, round_no: int) -> Calibration:
     """How much faster N copies of a CPU-bound numpy loop get done than one, right now."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {**os.environ, **SINGLE_THREAD_BLAS}
 
     def batch(n: int) -> float:
         start = time.perf_counter()

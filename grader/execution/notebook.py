@@ -29,7 +29,7 @@ from jupyter_client.manager import AsyncKernelManager, KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from grader.execution.sandbox import DATA_MOUNT, PROBES_MOUNT, SUBMISSION_MOUNT, UIDS, Sandbox
+from grader.execution.sandbox import DATA_MOUNT, PROBES_MOUNT, SINGLE_THREAD_BLAS, SUBMISSION_MOUNT, UIDS, Sandbox
 
 OUT_MOUNT = "/out"
 WORK_DIR = "/tmp/work"
@@ -131,8 +131,7 @@ class _CappedClient(NotebookClient):
 def _kernel_env() -> dict[str, str]:
     return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
             "MPLBACKEND": "module://matplotlib_inline.backend_inline", "MPLCONFIGDIR": "/tmp",
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+            **SINGLE_THREAD_BLAS, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
 
 
 def _shell_quote(text: str) -> str:

@@ -34,6 +34,9 @@ UID_SLOTS = 1024
 SUBMISSION_MOUNT = "/submission"
 PROBES_MOUNT = "/grader/probes.py"
 DATA_MOUNT = "/data"  # read-only data folders (the starter's mnist_data)
+# one BLAS thread in every student process and kernel: a worker grades one submission per core,
+# and a BLAS that spreads over all cores would make two workers fight over them
+SINGLE_THREAD_BLAS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 @dataclass(frozen=True)

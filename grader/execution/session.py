@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from grader.execution import wire
-from grader.execution.sandbox import DATA_MOUNT, PROBES_MOUNT, SUBMISSION_MOUNT, UIDS, Sandbox
+from grader.execution.sandbox import DATA_MOUNT, PROBES_MOUNT, SINGLE_THREAD_BLAS, SUBMISSION_MOUNT, UIDS, Sandbox
 
 GRADER_SRC = str(Path(__file__).resolve().parents[2])
 _BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.execution import zygote; zygote.main()"
@@ -83,9 +83,7 @@ def _clean_env(workdir: Path | str) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(workdir),
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
+        **SINGLE_THREAD_BLAS,
         "PYTHONHASHSEED": "0",
     }
 
