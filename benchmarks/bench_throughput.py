@@ -16,8 +16,9 @@ grader's own. `--dask local` is measured only when `grader grade --help` offers 
 Prints Markdown tables for the README. Figures are only meaningful on an otherwise idle machine:
 the load average at the start is printed with them.
 
-A virtual machine's host can take CPU away (steal time), and here it does so in bursts: the same
-pure-Python loop takes 1.4 s at 6% steal and 1.9 s at 20%. So `--rounds N` grades the corpus
+A virtual machine's host can take CPU away (steal time), and here it does so in bursts: two
+copies of one numpy loop ran anywhere from 1.71x to 2.00x faster than one, from one round to the
+next (README). So `--rounds N` grades the corpus
 N times with every worker count, alternating their order from round to round, records each run's
 steal share from /proc/stat, and computes the speed-up within a round (runs minutes apart, on
 the same host weather) before taking the median over the rounds. Each round also measures what
