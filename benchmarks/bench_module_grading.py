@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.judgement import rubric as rubric_mod  # noqa: E402
-from grader.judgement.grading import grade_submission  # noqa: E402
+from grader.judgement.submission import grade_submission  # noqa: E402
 from grader.pipeline import grade_batch  # noqa: E402
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.execution.sandbox import SINGLE_THREAD_BLAS  # noqa: E402
 from grader.judgement import rubric as rubric_mod  # noqa: E402
-from grader.judgement.grading import grade_submission  # noqa: E402
+from grader.judgement.submission import grade_submission  # noqa: E402
 
 SUBMISSION = ROOT / "submissions" / "reference-solution"
 NOTEBOOK = "Simple_Neural_Network_Lab.ipynb"

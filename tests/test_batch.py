@@ -22,9 +22,9 @@ import pytest
 import xmlschema
 from click.testing import CliRunner
 
+from grader import cli
 from grader.judgement import rubric as rubric_mod
 from grader.pipeline import grade_batch
-from grader.presentation import cli
 from grader.store import GRADEBOOK_FILE, Gradebook
 
 TOY = Path(__file__).resolve().parent / "fixtures" / "toy_assignment"

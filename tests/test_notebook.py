@@ -12,8 +12,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader.judgement.grading import grade_submission
 from grader.judgement.rubric import Rubric
+from grader.judgement.submission import grade_submission
 
 from .conftest import SECRET, SOLUTION_CODE
 

@@ -17,8 +17,8 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
+from grader import cli
 from grader.execution.workspace import discover
-from grader.presentation import cli
 from grader.results import Status, SubmissionResult, Visibility
 
 from . import golden

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from grader import cli
 from grader.judgement import rubric as rubric_mod
-from grader.judgement.grading import grade_submission
-from grader.presentation import cli
+from grader.judgement.submission import grade_submission
 from grader.results import SubmissionResult
 
 TOY = Path(__file__).resolve().parent / "fixtures" / "toy_assignment"
