@@ -26,6 +26,8 @@ class Status(enum.StrEnum):
 
 
 class Visibility(enum.StrEnum):
+    """Public checks are shown to students in full; hidden ones only as passed or not, never their inputs."""
+
     PUBLIC = "public"
     HIDDEN = "hidden"
 

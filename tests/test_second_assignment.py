@@ -68,10 +68,8 @@ dot = 31
 
 # The public extension API: what a rubric folder may import from the grader.
 PUBLIC_API = {
-    "grader.judgement.compare": None,  # any name
-    "grader.judgement.grading": {"TaskContext"},
-    "grader.results": None,
-    "grader.execution.probe_api": None,
+    "grader.api": None,  # any name: the checks module's side
+    "grader.execution.probe_api": None,  # the probes module's side (the sandbox shows only grader.execution)
 }
 
 

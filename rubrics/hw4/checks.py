@@ -19,10 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from grader.execution.session import Limits
-from grader.judgement.compare import compare_arrays, rel_error, summarize, verdict
-from grader.judgement.grading import TaskContext, TaskEnded
-from grader.results import CheckResult, Status, Visibility
+from grader.api import (
+    CheckResult,
+    Limits,
+    Status,
+    TaskContext,
+    TaskEnded,
+    Visibility,
+    compare_arrays,
+    rel_error,
+    summarize,
+    verdict,
+)
 
 PUBLIC, HIDDEN = Visibility.PUBLIC, Visibility.HIDDEN
 PARAMS = ("W1", "b1", "W2", "b2")

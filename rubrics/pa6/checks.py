@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judgement.compare import compare_arrays, rel_error, verdict
-from grader.judgement.grading import TaskContext
-from grader.results import CheckResult, Visibility
+from grader.api import CheckResult, TaskContext, Visibility, compare_arrays, rel_error, verdict
 
 PUBLIC, HIDDEN = Visibility.PUBLIC, Visibility.HIDDEN
 HELPERS = Path(__file__).resolve().parents[2] / "reference/pa6/starter/Helper_codes"
