@@ -153,7 +153,7 @@ class TaskContext:
         globals. If the notebook cannot serve, the task ends with a status that says why. A task
         that needs the notebook in a rubric without notebook probes (HW4's T12 reads the model the
         notebook saved) keeps the module's probes."""
-        notebook_probes = bool((self.rubric.notebook or {}).get("probes_path"))
+        notebook_probes = self.rubric.notebook is not None and self.rubric.notebook.probes is not None
         if not notebook_probes or "notebook" not in self.task.needs or "module" in self.task.needs:
             return self._runner
         if self._run is None:

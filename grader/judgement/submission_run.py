@@ -139,16 +139,14 @@ class SubmissionRun:
         if path is None:
             self._notebook = NotebookRun("missing", missing_file_message(self.workspace, relpath))
             return
-        limits = NotebookLimits(cell_timeout_s=float(config.get("cell_timeout_s", 600)),
-                                budget_s=float(config.get("budget_s", 900)),
-                                memory_mb=int(config.get("memory_mb", 4096)))
-        probes = config.get("probes_path")
-        serve = ProbeServing(Path(probes), self._on_ready) if probes else None
+        limits = NotebookLimits(cell_timeout_s=config.cell_timeout_s, budget_s=config.budget_s,
+                                memory_mb=config.memory_mb)
+        serve = ProbeServing(config.probes, self._on_ready) if config.probes else None
         try:
             final = run_notebook(path, self.workspace.root, sandbox=self.sandbox, python=self.python,
                                  grader_src=GRADER_SRC, workdir=self.tmp / "notebook",
                                  data=self.rubric.data, limits=limits,
-                                 final_cell=config.get("final_cell_source"), serve=serve)
+                                 final_cell=config.final_cell_source(), serve=serve)
         except Exception as exc:  # noqa: BLE001 - a grader failure, reported as such, never a lost submission
             self._notebook_cause = Cause.GRADER
             final = NotebookRun("dead", f"{GRADER_FAILURE}: could not run the notebook: {type(exc).__name__}: {exc}")
