@@ -21,6 +21,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from grader import __version__
+from grader.authoring.scaffold import new_rubric
+from grader.authoring.selfcheck import check_rubric
+from grader.authoring.selfcheck_report import markdown
 from grader.execution import sandbox as sandbox_mod
 from grader.judgement import rubric as rubric_mod
 from grader.pipeline import grade_batch
@@ -66,6 +69,8 @@ def main() -> None:
       grader check                                 a student checks their own HW4 folder
       grader ci-template > .github/workflows/grader.yml
       grader gradescope                            Gradescope's run_autograder
+      grader rubric new NAME                       start a rubric for your own assignment
+      grader rubric check NAME                     is the rubric right, and how strong is it?
     """
 
 
@@ -266,6 +271,66 @@ def manual(out: Path, submission: str | None, task: str | None, points: float | 
     for sub, score in scores:
         Console().print(f"{sub} {score.task}: {score.points:g}/{task_points[score.task]:g} by {by}"
                         + (f" — {score.comment}" if score.comment else ""), highlight=False)
+
+
+@main.group()
+def rubric() -> None:
+    """Write and check rubrics for your own assignments (see docs/authoring.md)."""
+
+
+@rubric.command("new")
+@click.argument("name")
+@click.option("--dir", "parent", default=Path("."), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder to create NAME/ in.")
+def rubric_new(name: str, parent: Path) -> None:
+    """Write a working rubric skeleton into NAME/: rubric.toml, checks.py, probes.py, solution/, starter/.
+
+    `grader rubric check NAME` passes on it as written; edit it one working step at a time.
+    """
+    try:
+        folder = new_rubric(name, parent)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"wrote {folder}/: rubric.toml, checks.py, probes.py, solution/, starter/\n"
+               f"next: grader rubric check {folder}")
+
+
+@rubric.command("check")
+@click.argument("name")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Submissions graded in parallel.  [default: number of CPU cores]")
+@click.option("--budget", "budget_s", type=click.FloatRange(min=1), default=None,
+              help="Seconds the mutants may take; no new mutant starts after that.  [default: [selftest] budget_s]")
+@click.option("--max-mutants", type=click.IntRange(min=1), default=None,
+              help="Grade at most this many mutants, sampled the same way every run.  "
+                   "[default: [selftest] max_mutants]")
+@click.option("--no-mutants", is_flag=True, help="Only grade the solution and the starter.")
+@click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the report to this Markdown file.")
+def rubric_check(name: str, workers: int | None, budget_s: float | None, max_mutants: int | None,
+                 no_mutants: bool, markdown_file: Path | None) -> None:
+    """Check the rubric NAME (a name under rubrics/ or a folder): load it strictly, then grade
+    the solution (every auto-graded point), the starter (no code point) and mutants of the
+    solution, and print per task the share of mutants caught and the diff of each survivor.
+
+    Exits 0 when the solution and the starter grade as they must, 1 when not, 2 when the rubric
+    does not load (every problem is listed with its file, line and key), 3 on a grader failure.
+    """
+    loaded = _load_rubric(name)
+    console = Console(stderr=True)
+    try:
+        report = check_rubric(loaded, workers=workers, budget_s=budget_s, max_mutants=max_mutants,
+                              mutants=not no_mutants, progress=lambda line: console.print(line, highlight=False))
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    text = markdown(report, loaded)
+    click.echo(text, nl=False)
+    if markdown_file is not None:
+        markdown_file.write_text(text)
+    if report.grader_failed:
+        sys.exit(ExitCode.GRADER_FAILURE)
+    if not report.ok:
+        sys.exit(ExitCode.CHECKS_FAILED)
 
 
 @main.command()

@@ -36,6 +36,7 @@ class GradeJob:
     rubric: Rubric  # as data; its files (checks, reference, probes) must be at the same paths on the worker
     secret: bytes
     manual: tuple[ManualScore, ...] = ()
+    render: bool = True  # draw the report pages (a rubric self-test needs only the result)
 
 
 @dataclass
@@ -76,7 +77,7 @@ def run_job(job: GradeJob) -> GradedPayload:
     """Grade one submission and draw its pages; runs in a worker process, local or on a cluster."""
     rubric = _worker_rubric(job.rubric)
     result = grade_one(Path(job.source), job.sub_id, rubric, job.secret)
-    return payload_for(result, job.manual)
+    return payload_for(result, job.manual) if job.render else GradedPayload(result.submission, result.to_json())
 
 
 class Executor(Protocol):

@@ -19,7 +19,7 @@ from grader.results import Status
 from .conftest import PROJECT, SECRET
 from .test_sandbox import needs_isolation
 
-TOY = PROJECT / "tests/fixtures/toy_assignment"
+TOY = PROJECT / "examples/vec"
 
 
 def test_every_public_name_exists_and_is_documented() -> None:

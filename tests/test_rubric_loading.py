@@ -11,12 +11,12 @@ import pytest
 from grader.judgement import rubric as rubric_mod
 from grader.judgement import sections as sections_mod
 from grader.judgement.rubric import RubricError, RubricProblem
-from grader.judgement.sections import NotebookSection, SelftestSection
+from grader.judgement.sections import NotebookSection
 from grader.judgement.toml_lines import TomlLines
 
 from .conftest import PROJECT
 
-TOY = PROJECT / "tests/fixtures/toy_assignment"
+TOY = PROJECT / "examples/vec"
 TOY_NOTEBOOK = PROJECT / "tests/fixtures/toy_notebook"
 
 
@@ -79,10 +79,10 @@ def test_an_unknown_key_fails_at_load_naming_file_line_and_key(tmp_path: Path) -
 
 def test_a_missing_reference_file_fails_at_load_naming_file_line_and_key(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
-    (folder / "reference/ops.py").unlink()
+    (folder / "solution/vecmath/ops.py").unlink()
     problem = _only(folder)
-    assert (problem.file, problem.line, problem.key) == (folder / "rubric.toml", _line(folder, "reference/ops.py"),
-                                                         "reference.module")
+    assert problem.file == folder / "rubric.toml" and problem.key == "reference.module"
+    assert problem.line == _line(folder, "solution/vecmath/ops.py")
     assert "no such file" in problem.message
 
 
@@ -234,7 +234,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     _edit(folder, "[limits]\ntime_s = 5", "[limits]\ntime_s = 5\ncolour = 1")
     _edit(folder, 'title = "dot(a, b)"', 'title = "dot(a, b)"\nweight = 2')
-    (folder / "reference/ops.py").unlink()
+    (folder / "solution/vecmath/ops.py").unlink()
     assert {p.key for p in _problems(folder)} == {"limits.colour", "tasks[T2].weight", "reference.module"}
 
 
@@ -263,7 +263,7 @@ def test_a_new_typed_section_is_one_registered_dataclass(tmp_path: Path, monkeyp
 
     rubric = rubric_mod.load(str(folder))
     assert rubric.section(DeadlineSection) == DeadlineSection("2025-05-01T23:59", 15.0)
-    assert rubric.section(SelftestSection) is None
+    assert rubric.section(NotebookSection) is None
     _edit(folder, "grace_minutes = 15", "grace_minutes = -15")
     assert _only(folder).key == "deadline.grace_minutes"
 
