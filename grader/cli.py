@@ -282,13 +282,15 @@ def rubric() -> None:
 @click.argument("name")
 @click.option("--dir", "parent", default=Path("."), show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Folder to create NAME/ in.")
-def rubric_new(name: str, parent: Path) -> None:
+@click.option("--module", default=None, metavar="PATH",
+              help="Where students keep their code, e.g. vecmath/ops.py.  [default: NAME/functions.py]")
+def rubric_new(name: str, parent: Path, module: str | None) -> None:
     """Write a working rubric skeleton into NAME/: rubric.toml, checks.py, probes.py, solution/, starter/.
 
     `grader rubric check NAME` passes on it as written; edit it one working step at a time.
     """
     try:
-        folder = new_rubric(name, parent)
+        folder = new_rubric(name, parent, module)
     except UsageProblem as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"wrote {folder}/: rubric.toml, checks.py, probes.py, solution/, starter/\n"

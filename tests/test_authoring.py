@@ -118,6 +118,12 @@ def test_rubric_new_writes_a_rubric_that_loads_and_refuses_to_overwrite(tmp_path
         new_rubric("week-3", tmp_path)
     with pytest.raises(UsageProblem, match="letters, digits"):
         new_rubric("../escape", tmp_path)
+    vec = rubric_mod.load(str(new_rubric("vec", tmp_path, "vecmath/ops.py")))
+    assert (vec.module_name, vec.module_file) == ("vecmath.ops", "vecmath/ops.py")
+    assert (tmp_path / "vec/starter/vecmath/__init__.py").is_file()
+    assert vec.reference_path == (tmp_path / "vec/solution/vecmath/ops.py").resolve()
+    with pytest.raises(UsageProblem, match="--module"):
+        new_rubric("bad", tmp_path, "vec-math/ops.py")
 
 
 WEAK_T2 = '''def standardize(ctx: TaskContext) -> Iterator[CheckResult]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import difflib
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Pow: "**",
@@ -221,9 +221,23 @@ def unified_diff(before: str, after: str, label: str) -> str:
                                         f"{label} (mutant)", n=1))
 
 
-def sample(mutants: list[Mutant], limit: int, seed: int = 13) -> list[Mutant]:
-    """At most `limit` mutants, drawn the same way every run, kept in source order."""
+def sample(mutants: list[Mutant], limit: int, group: Callable[[Mutant], Hashable] = lambda m: None,
+           seed: int = 13) -> list[Mutant]:
+    """At most `limit` mutants, drawn the same way every run, kept in source order.
+
+    Drawn in turn from each `group` (a task's code), so a task with few mutants is not left
+    out by chance when another has hundreds.
+    """
     if len(mutants) <= limit:
         return mutants
-    chosen = random.Random(seed).sample(range(len(mutants)), limit)
+    rng = random.Random(seed)
+    groups: dict[Hashable, list[int]] = {}
+    for index, mutant in enumerate(mutants):
+        groups.setdefault(group(mutant), []).append(index)
+    queues = [rng.sample(members, len(members)) for members in groups.values()]
+    chosen: list[int] = []
+    while len(chosen) < limit:
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop())
     return [mutants[i] for i in sorted(chosen)]

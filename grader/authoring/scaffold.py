@@ -14,7 +14,7 @@ from pathlib import Path
 from grader.workflows import UsageProblem
 
 RUBRIC = '''\
-# {name}: written by `grader rubric new`. Students hand in {pkg}/functions.py.
+# {name}: written by `grader rubric new`. Students hand in {module}.
 #   grader rubric check {folder}                     the solution earns every point, the starter none,
 #                                                    and mutants of the solution are caught
 #   grader grade SUBMISSIONS --rubric {folder}       grade a folder of submissions
@@ -26,17 +26,17 @@ title = "{name}"
 version = "1"
 
 [files]  # where a submission keeps each input, relative to its root
-module = "{pkg}/functions.py"
+module = "{module}"
 
 [module]
-name = "{pkg}.functions"
+name = "{dotted}"
 probes = "probes.py"  # runs next to the student's code, inside the sandbox
 
 [checks]
 module = "checks.py"  # runs in the grader; each task's `check` names one of its functions
 
 [reference]
-module = "solution/{pkg}/functions.py"  # ctx.reference: run by the grader on the hidden inputs
+module = "solution/{module}"  # ctx.reference: run by the grader on the hidden inputs
 
 [selftest]  # what `grader rubric check` grades
 solution = "solution"  # laid over the starter, as a student would hand it in
@@ -157,27 +157,32 @@ def package_name(name: str) -> str:
     return pkg if not pkg[0].isdigit() else f"a_{pkg}"
 
 
-def new_rubric(name: str, parent: Path) -> Path:
-    """Write the skeleton into parent/NAME (which must not exist yet); return the folder."""
+def new_rubric(name: str, parent: Path, module: str | None = None) -> Path:
+    """Write the skeleton into parent/NAME (which must not exist yet); return the folder.
+
+    `module` is where students keep their code (default `<name>/functions.py`).
+    """
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise UsageProblem(f"{name!r}: a rubric's name is letters, digits, '.', '_' and '-', starting with a "
                            "letter or digit")
     folder = parent / name
     if folder.exists():
         raise UsageProblem(f"{folder} already exists: choose another name or remove it")
-    pkg = package_name(name)
-    values = {"name": name, "pkg": pkg, "folder": str(folder)}
+    module = module or f"{package_name(name)}/functions.py"
+    parts = Path(module).with_suffix("").parts
+    if not module.endswith(".py") or not all(p.isidentifier() for p in parts):
+        raise UsageProblem(f"--module {module!r}: a Python file such as vecmath/ops.py, every part an identifier")
+    values = {"name": name, "module": module, "dotted": ".".join(parts), "folder": str(folder)}
     files = {
         "rubric.toml": RUBRIC.format(**values),
         "checks.py": CHECKS.format(**values),
         "probes.py": PROBES.format(**values),
-        f"solution/{pkg}/__init__.py": "",
-        f"solution/{pkg}/functions.py": MODULE.format(**values, t1="return float(np.sum(x ** 2))",
-                                                      t2="return (x - np.mean(x)) / np.std(x)"),
-        f"starter/{pkg}/__init__.py": "",
-        f"starter/{pkg}/functions.py": MODULE.format(**values, t1="raise NotImplementedError",
-                                                     t2="raise NotImplementedError"),
     }
+    for side, t1, t2 in (("solution", "return float(np.sum(x ** 2))", "return (x - np.mean(x)) / np.std(x)"),
+                         ("starter", "raise NotImplementedError", "raise NotImplementedError")):
+        files[f"{side}/{module}"] = MODULE.format(**values, t1=t1, t2=t2)
+        for depth in range(1, len(parts)):
+            files[f"{side}/{'/'.join(parts[:depth])}/__init__.py"] = ""
     for relpath, text in files.items():
         path = folder / relpath
         path.parent.mkdir(parents=True, exist_ok=True)

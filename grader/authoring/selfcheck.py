@@ -7,12 +7,14 @@ Three measurements, all through the same workers and sandbox as real grading:
 2. the starter, as handed out, must earn no point on a code task;
 3. mutants of the solution (grader/authoring/mutation.py), each one plausible bug in the lines a
    student writes, are graded; a mutant is *caught* when it earns fewer points than the unmutated
-   solution does in the same run. Per task: the share of the mutants in that task's code that were
-   caught, and the diff of every survivor.
+   solution does in the same run. Per task: the share of the mutants in that task's code that its
+   checks catch, and the diff of every survivor.
 
-Mutants are graded only on the tasks that read the mutated file, without the slow parameters
-`[selftest] without_params` names, and a notebook is run with the cells `[selftest] keep_cells`
-does not match emptied: a task the unmutated solution does not pass that way (it needs a
+A mutant is graded on the tasks whose code it is in (all the measured tasks when it is in no
+task's code): that is the figure that says how strong each task's checks are, and it keeps a
+notebook mutant to a few probes. Only tasks that read the mutated file are measured, without the
+slow parameters `[selftest] without_params` names, and a notebook is run with the cells
+`[selftest] keep_cells` does not match emptied: a task the unmutated solution does not pass that way (it needs a
 training cell) is listed as not measured. The run stops starting new mutants after
 `--budget` seconds and samples at most `--max-mutants`, the same ones every run.
 """
@@ -58,7 +60,6 @@ class TaskScore:
     title: str
     mutants: int
     caught: int
-    caught_by_own: int
 
     @property
     def score(self) -> float | None:
@@ -94,11 +95,11 @@ class SelfCheck:
             if task.id not in self.measured:
                 continue
             mine = [o for o in self.outcomes if task.id in o.owners and not o.grader_failed]
-            rows.append(TaskScore(task.id, task.title, len(mine), sum(o.caught for o in mine),
-                                  sum(task.id in o.caught_by for o in mine)))
+            rows.append(TaskScore(task.id, task.title, len(mine), sum(task.id in o.caught_by for o in mine)))
         loose = [o for o in self.outcomes if not o.owners and not o.grader_failed]
         if loose:
-            rows.append(TaskScore("—", "in no task's code", len(loose), sum(o.caught for o in loose), 0))
+            rows.append(TaskScore("—", "in no task's code (graded on every task)", len(loose),
+                                  sum(o.caught for o in loose)))
         return rows
 
     @property
@@ -297,7 +298,8 @@ def _run_mutants(rubric: Rubric, config: SelftestSection, solution: Path, starte
     shutil.copytree(solution, base)
     found = list(_mutants(rubric, config, base, starter))  # also strips the base notebook's cells
     report.mutants_found = len(found)
-    picked = {id(m) for m in sample([m for m, _, _ in found], limit)}
+    owners_of = {id(m): owners for m, owners, _ in found}
+    picked = {id(m) for m in sample([m for m, _, _ in found], limit, group=lambda m: owners_of[id(m)])}
     chosen = [entry for entry in found if id(entry[0]) in picked]
     report.mutants_sampled = len(chosen)
     progress(f"grading the unmutated baseline, then {len(chosen)} of {len(found)} mutants")
@@ -317,12 +319,16 @@ def _run_mutants(rubric: Rubric, config: SelftestSection, solution: Path, starte
     if not report.measured:
         return
     jobs, by_id = [], {}
+    lean_for: dict[tuple[str, ...], Rubric] = {}
     for number, (mutant, owners, write) in enumerate(chosen, 1):
         folder = root / "mutants" / f"m{number:04d}"
         shutil.copytree(base, folder)
         write(folder)
+        graded_on = tuple(t for t in owners if t in report.measured) or tuple(report.measured)
+        if graded_on not in lean_for:
+            lean_for[graded_on] = replace(lean, tasks=tuple(t for t in lean.tasks if t.id in graded_on))
         by_id[folder.name] = (replace(mutant, number=number), owners)
-        jobs.append(_job(folder.name, folder, lean))
+        jobs.append(_job(folder.name, folder, lean_for[graded_on]))
     mutants_started = time.monotonic()
     for payload in LocalExecutor(workers).run(jobs, lean):
         result = payload.submission_result

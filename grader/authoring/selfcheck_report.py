@@ -45,10 +45,9 @@ def markdown(report: SelfCheck, rubric: Rubric, *, diffs: bool = True) -> str:
     out += [f"- {note}" for note in report.notes]
     timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.timings.items())
     out += [f"- took {timings}", ""]
-    rows = [[s.task, s.title, str(s.mutants), str(s.caught), str(s.caught_by_own), _pct(s.score)]
-            for s in report.task_scores(rubric.tasks)]
+    rows = [[s.task, s.title, str(s.mutants), str(s.caught), _pct(s.score)] for s in report.task_scores(rubric.tasks)]
     if rows:
-        out += _table(["task", "title", "mutants", "caught", "by its own task", "score"], rows) + [""]
+        out += _table(["task", "title", "mutants in its code", "caught by its checks", "score"], rows) + [""]
     if report.not_measured:
         out += ["Not measured by mutants:", ""]
         out += [f"- {task}: {why}" for task, why in report.not_measured.items()] + [""]
