@@ -283,7 +283,7 @@ def rubric() -> None:
 @click.option("--dir", "parent", default=Path("."), show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Folder to create NAME/ in.")
 @click.option("--module", default=None, metavar="PATH",
-              help="Where students keep their code, e.g. vecmath/ops.py.  [default: NAME/functions.py]")
+              help="Where students keep their code, e.g. lab/ops.py.  [default: NAME/functions.py]")
 def rubric_new(name: str, parent: Path, module: str | None) -> None:
     """Write a working rubric skeleton into NAME/: rubric.toml, checks.py, probes.py, solution/, starter/.
 

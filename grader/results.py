@@ -2,7 +2,7 @@
 
 They are plain frozen dataclasses with a JSON form, so that reporters, exports and a later
 run (resume) can consume them without importing anything from execution or judgement.
-The JSON form is the documented `result.json` schema (see README).
+The JSON form is the documented `result.json` schema (see docs/gradebook.md).
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def new_rubric(name: str, parent: Path, module: str | None = None) -> Path:
     module = module or f"{package_name(name)}/functions.py"
     parts = Path(module).with_suffix("").parts
     if not module.endswith(".py") or not all(p.isidentifier() for p in parts):
-        raise UsageProblem(f"--module {module!r}: a Python file such as vecmath/ops.py, every part an identifier")
+        raise UsageProblem(f"--module {module!r}: a Python file such as lab/ops.py, every part an identifier")
     values = {"name": name, "module": module, "dotted": ".".join(parts), "folder": str(folder)}
     files = {
         "rubric.toml": RUBRIC.format(**values),

@@ -286,7 +286,7 @@ def read_value(tp: Any, value: Any, path: tuple[str | int, ...], base: Path) -> 
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigProblem(path, f"expected a number, got {value!r}")
-        return value  # an int stays an int (`budget_s = 180` reads "180 s" in messages, not "180.0 s")
+        return float(value)
     if tp is str:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and path and path[-1] == "version":
             return str(value)  # version = 1 reads as "1"
