@@ -11,8 +11,9 @@ Three measurements, all through the same workers and sandbox as real grading:
    checks catch, and the diff of every survivor.
 
 A mutant is graded on the tasks whose code it is in (all the measured tasks when it is in no
-task's code): that is the figure that says how strong each task's checks are, and it keeps a
-notebook mutant to a few probes. Only tasks that read the mutated file are measured, without the
+task's code), plus the tasks their `depends_on` checks need (graded only so those checks count):
+that is the figure that says how strong each task's checks are, and it keeps a notebook mutant
+to a few probes. Only tasks that read the mutated file are measured, without the
 slow parameters `[selftest] without_params` names, and a notebook is run with the cells
 `[selftest] keep_cells` does not match emptied: a task the unmutated solution does not pass that way (it needs a
 training cell) is listed as not measured. The run stops starting new mutants after
@@ -319,12 +320,17 @@ def _run_mutants(rubric: Rubric, config: SelftestSection, solution: Path, starte
     if not report.measured:
         return
     jobs, by_id = [], {}
+    # a check that depends_on other tasks counts only when they pass: grade those tasks too
+    needs = {t.id: {d for c in t.checks for d in c.depends_on if d != t.id} for t in baseline.tasks}
     lean_for: dict[tuple[str, ...], Rubric] = {}
     for number, (mutant, owners, write) in enumerate(chosen, 1):
         folder = root / "mutants" / f"m{number:04d}"
         shutil.copytree(base, folder)
         write(folder)
-        graded_on = tuple(t for t in owners if t in report.measured) or tuple(report.measured)
+        graded = {t for t in owners if t in report.measured} or set(report.measured)
+        while any(needs.get(t, set()) - graded for t in list(graded)):
+            graded |= {d for t in list(graded) for d in needs.get(t, set())}
+        graded_on = tuple(t.id for t in lean.tasks if t.id in graded)
         if graded_on not in lean_for:
             lean_for[graded_on] = replace(lean, tasks=tuple(t for t in lean.tasks if t.id in graded_on))
         by_id[folder.name] = (replace(mutant, number=number), owners)
@@ -339,7 +345,8 @@ def _run_mutants(rubric: Rubric, config: SelftestSection, solution: Path, starte
     for payload in LocalExecutor(workers).run(order, lean):
         result = payload.submission_result
         mutant, owners = by_id[payload.sub_id]
-        caught = tuple(t.id for t in result.tasks if t.id in report.measured
+        scored = set(owners) & set(report.measured) or set(report.measured)  # dependencies only enable checks
+        caught = tuple(t.id for t in result.tasks if t.id in scored
                        and not t.grader_failed and (t.points or 0.0) < (points.get(t.id) or 0.0))
         report.outcomes.append(MutantOutcome(mutant, owners, caught,
                                              grader_failed=bool(result.grader_failures) and not caught))
