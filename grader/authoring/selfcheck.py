@@ -49,6 +49,7 @@ class MutantOutcome:
     owners: tuple[str, ...]  # tasks whose code the mutant is in
     caught_by: tuple[str, ...]  # tasks that gave it fewer points than the solution
     grader_failed: bool = False
+    detail: str = ""  # the grader failure's message, when there was one
 
     @property
     def caught(self) -> bool:
@@ -348,8 +349,9 @@ def _run_mutants(rubric: Rubric, config: SelftestSection, solution: Path, starte
         scored = set(owners) & set(report.measured) or set(report.measured)  # dependencies only enable checks
         caught = tuple(t.id for t in result.tasks if t.id in scored
                        and not t.grader_failed and (t.points or 0.0) < (points.get(t.id) or 0.0))
-        report.outcomes.append(MutantOutcome(mutant, owners, caught,
-                                             grader_failed=bool(result.grader_failures) and not caught))
+        failed = [t for t in result.tasks if t.grader_failed]
+        report.outcomes.append(MutantOutcome(mutant, owners, caught, grader_failed=bool(failed) and not caught,
+                                             detail=f"{failed[0].id}: {failed[0].message}" if failed else ""))
         if len(report.outcomes) % 20 == 0:
             progress(f"{len(report.outcomes)}/{len(jobs)} mutants graded")
         if time.monotonic() - began > budget:

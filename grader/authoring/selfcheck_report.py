@@ -51,6 +51,11 @@ def markdown(report: SelfCheck, rubric: Rubric, *, diffs: bool = True) -> str:
     if report.not_measured:
         out += ["Not measured by mutants:", ""]
         out += [f"- {task}: {why}" for task, why in report.not_measured.items()] + [""]
+    failed = [o for o in report.outcomes if o.grader_failed]
+    if failed:
+        out += [f"### {len(failed)} mutant(s) the grader failed on (not counted)", ""]
+        out += [f"- #{o.mutant.number} {o.mutant.where}: {o.mutant.edit.description}: {o.detail[:300]}" for o in failed]
+        out.append("")
     survivors = report.survivors
     if survivors:
         out += [f"### {len(survivors)} surviving mutant(s)", ""]
