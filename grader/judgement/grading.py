@@ -587,7 +587,7 @@ def grade_submission(source: Path, rubric: Rubric, secret: bytes | None, *, pyth
     sub_id = sub_id or submission_id(source)
     graded_at = datetime.now(UTC).isoformat(timespec="seconds")
     base = dict(submission=sub_id, rubric=rubric.id, rubric_version=rubric.version_tag,
-                grader_version=__version__, graded_at=graded_at, sandbox=sandbox.level.description)
+                grader_version=__version__, graded_at=graded_at, sandbox=sandbox.description)
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         try:
             workspace = prepare(source, Path(tmp) / "submission", tuple(rubric.files.values()))
