@@ -7,9 +7,11 @@ Each target (see `fuzz_targets.py`) runs a bounded, derandomized number of gener
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 
+from . import fuzz_targets
 from .fuzz_targets import CI_PROFILE, TARGETS, Target
 
 
@@ -22,3 +24,16 @@ def test_the_parser_never_crashes(target: Target) -> None:
 
     run()
 
+
+# --- crashes the fuzzer found, each kept as its smallest input ------------------------------------
+
+
+@pytest.mark.parametrize("odd", [np.array([""] * 10), np.zeros(10, dtype=[("a", "<f8"), ("b", "<i4")]),
+                                 np.zeros(10, dtype=np.complex128), np.zeros(10, dtype="datetime64[s]")],
+                         ids=["text", "record", "complex", "dates"])
+def test_a_model_array_that_is_not_real_numbers_is_refused_with_a_reason(odd: np.ndarray) -> None:
+    checks = fuzz_targets._hw4_checks()
+    good = {"W1": np.zeros((784, 2)), "b1": np.zeros(2), "W2": np.zeros((2, 10)), "b2": np.zeros(10)}
+    assert isinstance(checks._standard_params(good), dict)  # control: the same model with real numbers
+    reason = checks._standard_params({**good, "b2": odd})
+    assert isinstance(reason, str) and "b2 is " + str(odd.dtype) in reason
