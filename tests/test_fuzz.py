@@ -37,3 +37,16 @@ def test_a_model_array_that_is_not_real_numbers_is_refused_with_a_reason(odd: np
     assert isinstance(checks._standard_params(good), dict)  # control: the same model with real numbers
     reason = checks._standard_params({**good, "b2": odd})
     assert isinstance(reason, str) and "b2 is " + str(odd.dtype) in reason
+
+
+def test_a_notebook_nested_too_deeply_is_invalid_not_a_grader_crash(tmp_path) -> None:
+    from grader.execution.notebook import read_notebook
+
+    deep = tmp_path / "deep.ipynb"
+    deep.write_bytes(b"[" * 100_000 + b"]" * 100_000)  # json recurses once per level
+    with pytest.raises(ValueError, match="deep.ipynb is JSON nested too deeply"):
+        read_notebook(deep)
+    shallow = tmp_path / "shallow.ipynb"
+    shallow.write_bytes(b"[" * 10 + b"]" * 10)  # control: the same shape, shallow, is refused for what it is
+    with pytest.raises(ValueError, match="not a notebook"):
+        read_notebook(shallow)

@@ -89,6 +89,8 @@ def read_notebook(path: Path) -> tuple[Any, list[str]]:
         raw = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path.name} is not valid JSON ({exc}); re-save it from Jupyter") from None
+    except RecursionError:  # a real notebook is a few levels deep
+        raise ValueError(f"{path.name} is JSON nested too deeply to be a notebook; re-save it from Jupyter") from None
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         raise ValueError(f"{path.name} is JSON but not a notebook (no cells)")
     major = raw.get("nbformat")
