@@ -50,3 +50,18 @@ def test_a_notebook_nested_too_deeply_is_invalid_not_a_grader_crash(tmp_path) ->
     shallow.write_bytes(b"[" * 10 + b"]" * 10)  # control: the same shape, shallow, is refused for what it is
     with pytest.raises(ValueError, match="not a notebook"):
         read_notebook(shallow)
+
+
+def test_an_encrypted_zip_is_refused_with_a_message(tmp_path) -> None:
+    import zipfile
+
+    from grader.execution.workspace import SubmissionError, prepare
+
+    plain = tmp_path / "plain.zip"
+    with zipfile.ZipFile(plain, "w") as zf:
+        zf.writestr("cattern/neural_net.py", "x = 1\n")
+    assert prepare(plain, tmp_path / "a", ("cattern/neural_net.py",)).find("cattern/neural_net.py")  # control
+    locked = tmp_path / "locked.zip"
+    locked.write_bytes(fuzz_targets._flag_encrypted(plain.read_bytes()))  # what a password tool marks
+    with pytest.raises(SubmissionError, match="neural_net.py is encrypted; zip the files again without a password"):
+        prepare(locked, tmp_path / "b", ("cattern/neural_net.py",))

@@ -115,6 +115,9 @@ def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
                 raise SubmissionError(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES // 2**20} MB")
+            if info.flag_bits & 0x1:
+                raise SubmissionError(f"{archive.name}: {info.filename} is encrypted; zip the files again without a "
+                                      "password and submit again")
             target = dest.joinpath(*parts)
             written = 0
             try:
