@@ -65,3 +65,12 @@ def test_an_encrypted_zip_is_refused_with_a_message(tmp_path) -> None:
     locked.write_bytes(fuzz_targets._flag_encrypted(plain.read_bytes()))  # what a password tool marks
     with pytest.raises(SubmissionError, match="neural_net.py is encrypted; zip the files again without a password"):
         prepare(locked, tmp_path / "b", ("cattern/neural_net.py",))
+
+
+def test_a_frame_header_nested_too_deeply_is_a_wire_error() -> None:
+    from grader.execution import wire
+
+    with pytest.raises(wire.WireError, match="nested too deeply"):
+        wire.decode(b"[" * 100_000 + b"]" * 100_000, b"")
+    with pytest.raises(wire.WireError, match="wrong structure"):  # control: shallow, refused for its structure
+        wire.decode(b'{"h": [[[]]], "arrays": []}', b"")
