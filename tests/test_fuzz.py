@@ -74,3 +74,22 @@ def test_a_frame_header_nested_too_deeply_is_a_wire_error() -> None:
         wire.decode(b"[" * 100_000 + b"]" * 100_000, b"")
     with pytest.raises(wire.WireError, match="wrong structure"):  # control: shallow, refused for its structure
         wire.decode(b'{"h": [[[]]], "arrays": []}', b"")
+
+
+def test_a_duplicate_zip_entry_is_noted_and_the_last_copy_used(tmp_path) -> None:
+    import warnings
+    import zipfile
+
+    from grader.execution.workspace import prepare
+
+    archive = tmp_path / "dup.zip"
+    with warnings.catch_warnings(), zipfile.ZipFile(archive, "w") as zf:
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate it is asked to write
+        zf.writestr("answers.md", "first\n")
+        zf.writestr("cattern/neural_net.py", "x = 1\n")
+        zf.writestr("answers.md", "second\n")
+    ws = prepare(archive, tmp_path / "w", ("cattern/neural_net.py",))
+    assert (ws.root / "answers.md").read_text() == "second\n"
+    assert [n for n in ws.notes if "appears more than once" in n] == [
+        "archive entry 'answers.md' appears more than once; the last copy was used"]
+    assert not any("neural_net.py" in n for n in ws.notes)  # control: a single entry is not noted

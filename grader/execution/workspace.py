@@ -98,6 +98,7 @@ def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:
         if len(members) > MAX_FILES:
             raise SubmissionError(f"{archive.name} holds {len(members)} entries (limit {MAX_FILES})")
         total = 0
+        unpacked: set[tuple[str, ...]] = set()
         for info in members:
             parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
             if not parts or info.is_dir():
@@ -115,6 +116,9 @@ def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
                 raise SubmissionError(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES // 2**20} MB")
+            if parts in unpacked:
+                notes.append(f"archive entry {info.filename!r} appears more than once; the last copy was used")
+            unpacked.add(parts)
             if info.flag_bits & 0x1:
                 raise SubmissionError(f"{archive.name}: {info.filename} is encrypted; zip the files again without a "
                                       "password and submit again")
