@@ -93,3 +93,31 @@ def test_a_duplicate_zip_entry_is_noted_and_the_last_copy_used(tmp_path) -> None
     assert [n for n in ws.notes if "appears more than once" in n] == [
         "archive entry 'answers.md' appears more than once; the last copy was used"]
     assert not any("neural_net.py" in n for n in ws.notes)  # control: a single entry is not noted
+
+
+def _utf8_flagged(data: bytes, header: bytes, name_at: int) -> bytes:
+    """Mark the entry's name as UTF-8 (flag 0x800) in both headers and make the name in one of them invalid UTF-8."""
+    raw = bytearray(data)
+    for signature, flags in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = raw.find(signature)
+        raw[at + flags + 1] |= 0x08
+    at = raw.find(header)
+    raw[at + name_at:at + name_at + 2] = b"\xff\xfe"
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("where", ["central directory", "local header"])
+def test_a_zip_entry_name_that_is_not_the_utf8_it_claims_is_refused_with_a_message(tmp_path, where: str) -> None:
+    import zipfile
+
+    from grader.execution.workspace import SubmissionError, prepare
+
+    plain = tmp_path / "plain.zip"
+    with zipfile.ZipFile(plain, "w") as zf:
+        zf.writestr("ab", "x")
+    assert prepare(plain, tmp_path / "ok", ()).find("ab")  # control: the same archive, name intact
+    header, name_at = (b"PK\x01\x02", 46) if where == "central directory" else (b"PK\x03\x04", 30)
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(_utf8_flagged(plain.read_bytes(), header, name_at))
+    with pytest.raises(SubmissionError, match="broken.zip"):
+        prepare(broken, tmp_path / "w", ())

@@ -90,7 +90,7 @@ def _copy_tree(source: Path, dest: Path, notes: list[str]) -> None:
 def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:
     try:
         zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:  # ValueError: a name that is not the UTF-8 it claims
         raise SubmissionError(f"{archive.name} is not a readable zip archive ({exc}); "
                               "re-create it with a zip tool and submit again") from None
     with zf:
@@ -132,7 +132,8 @@ def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:
                         if written > info.file_size or written > MAX_FILE_BYTES:  # lying headers
                             raise SubmissionError(f"{info.filename} unpacks to more than it declares")
                         out.write(chunk)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
+                    ValueError) as exc:
                 raise SubmissionError(f"{archive.name}: cannot unpack {info.filename} ({exc})") from None
 
 
