@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import sys
 import tomllib
@@ -228,7 +229,10 @@ def load(name_or_path: str) -> Rubric:
         if not folder.is_dir():
             raise RubricError(f"{path}: [data] {name} = {folder} is not a folder")
     reference = data.get("reference", {}).get("module")
-    digest = hashlib.sha256(raw)
+    # [deadline] is read at export time only (grader/lateness.py): a changed due date or late
+    # policy must regrade nothing, so the fingerprint covers the parsed rubric without it
+    graded = {key: value for key, value in data.items() if key != "deadline"}
+    digest = hashlib.sha256(json.dumps(graded, sort_keys=True, default=str).encode())
     for extra in (checks, module.get("probes"), reference, (notebook or {}).get("final_cell"),
                   (notebook or {}).get("probes")):
         if extra and (here / extra).is_file():
