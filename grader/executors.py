@@ -27,6 +27,7 @@ from grader import __version__
 from grader.judgement.grading import TA_MODE, GradingMode, grade_submission
 from grader.judgement.manual import apply_manual
 from grader.judgement.rubric import Rubric
+from grader.lateness import Lateness
 from grader.presentation.outputs import render_files
 from grader.results import Cause, ManualScore, Status, StudentError, SubmissionResult, TaskResult
 
@@ -38,6 +39,7 @@ class GradeJob:
     rubric: Rubric  # as data; its files (checks, reference, probes) must be at the same paths on the worker
     secret: bytes
     manual: tuple[ManualScore, ...] = ()
+    lateness: Lateness | None = None  # drawn on the report only; never part of the result
 
 
 @dataclass
@@ -83,16 +85,17 @@ def _worker_rubric(rubric: Rubric) -> Rubric:
     return _PREPARED[key]
 
 
-def payload_for(result: SubmissionResult, manual: Iterable[ManualScore]) -> GradedPayload:
+def payload_for(result: SubmissionResult, manual: Iterable[ManualScore],
+                lateness: Lateness | None = None) -> GradedPayload:
     return GradedPayload(result.submission, result.to_json(),
-                         render_files(apply_manual(result, manual), gradescope=True))
+                         render_files(apply_manual(result, manual), gradescope=True, lateness=lateness))
 
 
 def run_job(job: GradeJob) -> GradedPayload:
     """Grade one submission and draw its pages; runs in a worker process, local or on a cluster."""
     rubric = _worker_rubric(job.rubric)
     result = grade_one(Path(job.source), job.sub_id, rubric, job.secret)
-    return payload_for(result, job.manual)
+    return payload_for(result, job.manual, job.lateness)
 
 
 class Executor(Protocol):
@@ -102,7 +105,7 @@ class Executor(Protocol):
 
 
 def _failed_payload(job: GradeJob, rubric: Rubric, exc: BaseException) -> GradedPayload:
-    return payload_for(grader_failure_result(job.sub_id, rubric, exc), job.manual)
+    return payload_for(grader_failure_result(job.sub_id, rubric, exc), job.manual, job.lateness)
 
 
 class LocalExecutor:
