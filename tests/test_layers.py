@@ -23,15 +23,23 @@ _SCRIPT = "import importlib, json, sys; importlib.import_module(sys.argv[1]); pr
 
 EXECUTION = ["grader.execution.session", "grader.execution.wire", "grader.execution.zygote",
              "grader.execution.workspace"]
-PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook"]
+PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook", "grader.presentation.lms_csv",
+                "grader.presentation.lateness_view"]
+# the course round trip (import, roster, late policy, LMS exports) is orchestration: no layer imports it
+COURSE = "grader.course"
 RULES: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", "jinja2", "rich")),
-    "grader.judgement.grading": ("grader.presentation", "jinja2", "rich"),
-    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement")),
+    **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", COURSE, "jinja2", "rich")),
+    "grader.judgement.grading": ("grader.presentation", COURSE, "jinja2", "rich"),
+    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement", COURSE)),
+    # deadline arithmetic is shared data, like grader.results: it depends on no layer
+    "grader.lateness": ("grader.execution", "grader.judgement", "grader.presentation", COURSE, "yaml", "dulwich"),
+    "grader.course.roster": ("grader.execution", "grader.judgement"),
 }
 CONTROLS: dict[str, tuple[str, ...]] = {
     # modules that do reach across layers, to show the check can see it
     "grader.pipeline": ("grader.presentation", "grader.judgement", "jinja2"),
+    "grader.course.importers": ("grader.execution", "grader.judgement", "yaml", "dulwich"),
+    "grader.course.exports": ("grader.presentation", "grader.judgement", "grader.store"),
 }
 
 
