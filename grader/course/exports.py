@@ -136,8 +136,9 @@ def export_grades(fmt: str, out: Path, rubric: Rubric, *, roster: Path | None = 
         result = ExportResult(target or out / f"{fmt}-grades.csv", rows, problems)
         write_text_atomic(result.path, text)
         write_text_atomic(out / f"{fmt}-export-report.txt", "\n".join(problems) + ("\n" if problems else ""))
-        late = lateness_by_submission(book, rubric)  # the pages show the lateness the export applied
-        for sub in book.submissions(rubric.id):
-            rewrite_submission(out, book, sub, rubric.id, late.get(sub))
+        # the pages show the lateness the export applied (only roster submissions have any to show)
+        late = lateness_by_submission(book, rubric)
+        for sub in sorted(set(late) & set(book.submissions(rubric.id))):
+            rewrite_submission(out, book, sub, rubric.id, late[sub])
         refresh_pages(out, rubric, book)
     return result
