@@ -170,6 +170,14 @@ def test_pages_show_the_lateness_and_follow_the_export(graded) -> None:
     assert "2 days late" not in (out / "index.html").read_text()
 
 
+def test_a_late_mark_without_a_deadline_is_reported(graded) -> None:
+    _, out, toml = graded
+    toml.write_text(toml.read_text().replace(DEADLINE, ""))
+    result = export_grades("canvas", out, rubric_mod.load(str(toml)))
+    assert {r[1]: r[5] for r in rows(result.path.read_text())[2:]}["1002"] == "5"
+    assert any("Jones, Eve" in p and "no [deadline]" in p for p in result.problems)
+
+
 def test_export_needs_a_gradebook_and_a_roster(tmp_path: Path, graded) -> None:
     _, out, toml = graded
     with pytest.raises(ExportError, match="no gradebook.sqlite"):

@@ -84,6 +84,9 @@ def grade_rows(book: Gradebook, rubric: Rubric) -> tuple[list[GradeRow], list[st
                     problems.append(f"{who}: marked {entry.late_mark} by the course system but roster.csv has no "
                                     "submitted_at: grade left blank (fill in the time to apply the penalty)")
                 else:
+                    if late.status is LateStatus.NO_DEADLINE and entry.late_mark:
+                        problems.append(f"{who}: marked {entry.late_mark} by the course system, but the rubric has "
+                                        "no [deadline]: exported without a penalty")
                     unknown_times += late.status is LateStatus.UNKNOWN
                     penalised = late.status in (LateStatus.LATE, LateStatus.ZERO)
                     grade = late.apply(result.score, result.max_score) if penalised else result.score

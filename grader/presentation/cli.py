@@ -356,7 +356,7 @@ def import_(fmt: str, download: Path, out: Path, rubric_name: str, course_roster
         result = import_download(fmt, download, out, rubric, course_roster=course_roster, timezone=timezone)
     except (ImportError_, DownloadError, RosterError, DeadlineError) as exc:
         raise click.UsageError(str(exc)) from None
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)  # one issue a line, for grep
     for issue in result.issues:
         console.print(str(issue), highlight=False, markup=False)
     console.print(f"{len(result.written)} submission folder(s) in {out}; roster: {out / 'roster.csv'}; "
@@ -393,7 +393,7 @@ def export(fmt: str, out: Path, rubric_name: str, roster: Path | None, assignmen
                                points_possible=points_possible, identity=identity)
     except (ExportError, RosterError, DeadlineError) as exc:
         raise click.UsageError(str(exc)) from None
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     for problem in result.problems:
         console.print(problem, highlight=False, markup=False)
     graded = sum(r.grade is not None for r in result.rows)
