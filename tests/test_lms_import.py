@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.course.importers import ImportError_, import_download
+from grader.course.importers import ImportRefused, import_download
 from grader.course.importers.gradescope import load_metadata
 from grader.course.importers.layout import UNPLACED_DIR, place, without_copy_suffix
 from grader.course.importers.model import IssueKind, Upload
@@ -239,7 +239,7 @@ def test_import_refuses_a_folder_it_did_not_write(tmp_path: Path, rubric: rubric
     download, _ = fx.canvas_download(tmp_path)
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy/keep.txt").write_text("a TA's file")
-    with pytest.raises(ImportError_, match="not empty"):
+    with pytest.raises(ImportRefused, match="not empty"):
         import_download("canvas", download, tmp_path / "busy", rubric)
 
 

@@ -346,7 +346,7 @@ def import_(fmt: str, download: Path, out: Path, rubric_name: str, course_roster
     with nothing is listed in OUT/import-report.txt; roster.csv keeps who each folder belongs to,
     the submission time, and (edit it) each student's extension. See docs/lms.md.
     """
-    from grader.course.importers import ImportError_, import_download
+    from grader.course.importers import ImportRefused, import_download
     from grader.course.importers.download import DownloadError
     from grader.course.roster import RosterError
     from grader.lateness import DeadlineError
@@ -354,7 +354,7 @@ def import_(fmt: str, download: Path, out: Path, rubric_name: str, course_roster
     rubric = _load_rubric(rubric_name)
     try:
         result = import_download(fmt, download, out, rubric, course_roster=course_roster, timezone=timezone)
-    except (ImportError_, DownloadError, RosterError, DeadlineError) as exc:
+    except (ImportRefused, DownloadError, RosterError, DeadlineError) as exc:
         raise click.UsageError(str(exc)) from None
     console = Console(stderr=True, soft_wrap=True)  # one issue a line, for grep
     for issue in result.issues:

@@ -32,7 +32,7 @@ FORMATS: dict[str, Callable[..., Harvest]] = {
 _RESERVED = {"index.html", "grades.csv", "junit.xml", "roster.csv", REPORT_FILE}
 
 
-class ImportError_(Exception):  # noqa: N801 - `ImportError` is Python's own
+class ImportRefused(Exception):
     """The import cannot start (unknown format, an output folder that is not an import's)."""
 
 
@@ -78,13 +78,13 @@ def import_download(fmt: str, download: Path, out: Path, rubric: Rubric, *, cour
                     timezone: str | None = None) -> ImportResult:
     """Read `download` (never writing to it) and lay it out in `out` for `grader grade`."""
     if fmt not in FORMATS:
-        raise ImportError_(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+        raise ImportRefused(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     roster_path = out / ROSTER_FILE
     if out.exists() and any(out.iterdir()) and not roster_path.is_file():
-        raise ImportError_(f"{out} is not empty and holds no {ROSTER_FILE}: import into a new folder "
+        raise ImportRefused(f"{out} is not empty and holds no {ROSTER_FILE}: import into a new folder "
                            "(or one an earlier import wrote)")
     if out.resolve() == download.resolve() or download.resolve() in out.resolve().parents:
-        raise ImportError_("--out must not be inside the download: the download is never modified")
+        raise ImportRefused("--out must not be inside the download: the download is never modified")
     previous = read_roster(roster_path) if roster_path.is_file() else []
     harvest = FORMATS[fmt](download, course_roster=course_roster, timezone=timezone,
                            policy=policy_from_rubric(rubric.path), previous={e.student: e for e in previous})

@@ -5,6 +5,7 @@ links and absurd sizes are refused and reported, as the grader does for a studen
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import zipfile
@@ -102,8 +103,6 @@ def _member_reader(archive: Path, info: zipfile.ZipInfo) -> Callable[[], bytes]:
 
 def unpack_archive_bytes(data: bytes, name: str, refused: list[str]) -> list[tuple[PurePosixPath, bytes]]:
     """A zip a student handed in (Canvas `..._hw4.zip`), unpacked in memory with the same refusals."""
-    import io
-
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
