@@ -25,6 +25,7 @@ from grader.judgement.context import TA_MODE, GradingMode
 from grader.judgement.manual import apply_manual
 from grader.judgement.rubric import Rubric
 from grader.judgement.submission import grade_submission, grader_failure_result
+from grader.lateness import Lateness
 from grader.presentation.outputs import render_files
 from grader.results import ManualScore, SubmissionResult
 
@@ -37,6 +38,7 @@ class GradeJob:
     secret: bytes
     manual: tuple[ManualScore, ...] = ()
     render: bool = True  # draw the report pages (a rubric self-test needs only the result)
+    lateness: Lateness | None = None  # drawn on the report only; never part of the result
 
 
 @dataclass
@@ -68,16 +70,19 @@ def _worker_rubric(rubric: Rubric) -> Rubric:
     return _PREPARED[key]
 
 
-def payload_for(result: SubmissionResult, manual: Iterable[ManualScore]) -> GradedPayload:
+def payload_for(result: SubmissionResult, manual: Iterable[ManualScore],
+                lateness: Lateness | None = None) -> GradedPayload:
     return GradedPayload(result.submission, result.to_json(),
-                         render_files(apply_manual(result, manual), gradescope=True))
+                         render_files(apply_manual(result, manual), gradescope=True, lateness=lateness))
 
 
 def run_job(job: GradeJob) -> GradedPayload:
     """Grade one submission and draw its pages; runs in a worker process, local or on a cluster."""
     rubric = _worker_rubric(job.rubric)
     result = grade_one(Path(job.source), job.sub_id, rubric, job.secret)
-    return payload_for(result, job.manual) if job.render else GradedPayload(result.submission, result.to_json())
+    if not job.render:
+        return GradedPayload(result.submission, result.to_json())
+    return payload_for(result, job.manual, job.lateness)
 
 
 class Executor(Protocol):
@@ -87,7 +92,7 @@ class Executor(Protocol):
 
 
 def _failed_payload(job: GradeJob, rubric: Rubric, exc: BaseException) -> GradedPayload:
-    return payload_for(grader_failure_result(job.sub_id, rubric, exc), job.manual)
+    return payload_for(grader_failure_result(job.sub_id, rubric, exc), job.manual, job.lateness)
 
 
 class LocalExecutor:

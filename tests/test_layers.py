@@ -36,11 +36,12 @@ _SCRIPT = "import importlib, json, sys; importlib.import_module(sys.argv[1]); pr
 
 # a layer's packages (every module inside belongs to it) and single modules
 LAYERS: dict[str, tuple[str, ...]] = {
-    "foundation": ("grader", "grader.results"),
+    "foundation": ("grader", "grader.results", "grader.lateness"),
     "execution": ("grader.execution",),
     "judgement": ("grader.judgement", "grader.api"),
     "presentation": ("grader.presentation",),
-    "orchestration": ("grader.pipeline", "grader.executors", "grader.store", "grader.workflows", "grader.authoring"),
+    "orchestration": ("grader.pipeline", "grader.executors", "grader.store", "grader.workflows", "grader.authoring",
+                      "grader.course"),
     "commands": ("grader.cli",),
 }
 # what each layer may import from the grader (its own layer included)
@@ -52,7 +53,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "orchestration": {"foundation", "execution", "judgement", "presentation", "orchestration"},
     "commands": set(LAYERS),
 }
-PACKAGES = {"grader.execution", "grader.judgement", "grader.presentation", "grader.workflows", "grader.authoring"}
+PACKAGES = {"grader.execution", "grader.judgement", "grader.presentation", "grader.workflows", "grader.authoring",
+            "grader.course"}
 
 
 def layer_of(module: str) -> str | None:
@@ -131,11 +133,16 @@ RULES: dict[str, tuple[str, ...]] = {
     "grader.judgement.submission": ("grader.presentation", "jinja2", "rich"),
     "grader.judgement.verdict": ("grader.presentation", "jinja2", "rich"),
     "grader.api": ("grader.presentation", "grader.pipeline", "jinja2", "rich", "click"),
-    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement")),
+    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement", "grader.course")),
+    # deadline arithmetic is shared data, like grader.results: it loads no layer and no parser of downloads
+    "grader.lateness": ("grader.execution", "grader.judgement", "grader.presentation", "grader.course",
+                        "yaml", "dulwich"),
 }
 CONTROLS: dict[str, tuple[str, ...]] = {
     # modules that do reach across layers, to show the check can see it
     "grader.pipeline": ("grader.presentation", "grader.judgement", "jinja2"),
+    "grader.course.importers": ("grader.execution", "grader.judgement", "yaml", "dulwich"),
+    "grader.course.exports": ("grader.presentation", "grader.judgement", "grader.store"),
 }
 
 

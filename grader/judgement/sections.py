@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from grader.execution.session import Limits
+from grader.lateness import DeadlineError, parse_policy
 
 T = TypeVar("T")
 
@@ -68,6 +69,11 @@ class SectionSpec:
     cls: type | None  # None for a mapping section
     value_type: Any = None  # the type of each value of a mapping section
     doc: str = ""
+    # a section read by a parser of its own (raising ConfigProblem), when a dataclass cannot say it
+    reader: Callable[[dict[str, Any], tuple[str | int, ...], Path], Any] | None = None
+    # False for a section that changes no verdict ([deadline]): the rubric's fingerprint leaves it
+    # out, so editing it regrades nothing
+    graded: bool = True
 
 
 SECTIONS: dict[str, SectionSpec] = {}
@@ -88,6 +94,15 @@ def section(name: str) -> Callable[[type[T]], type[T]]:
 def mapping_section(name: str, value_type: Any, doc: str) -> None:
     """Register `[name]` as a table of the author's own keys, each value read as `value_type`."""
     SECTIONS[name] = SectionSpec(name, None, value_type, doc)
+
+
+def parsed_section(name: str, reader: Callable[[dict[str, Any], tuple[str | int, ...], Path], Any], doc: str,
+                   *, graded: bool = True) -> None:
+    """Register `[name]` as a table read by `reader(table, path, rubric_folder)`, which raises
+    ConfigProblem for a wrong value; `graded=False` keeps it out of the rubric's fingerprint."""
+    if name in SECTIONS:
+        raise ValueError(f"rubric section [{name}] is registered twice")
+    SECTIONS[name] = SectionSpec(name, None, doc=doc, reader=reader, graded=graded)
 
 
 # --- the sections every rubric may have ----------------------------------------------------------
@@ -195,6 +210,19 @@ class SelftestSection:
     without_params: tuple[str, ...] = ()  # task params left out of mutant runs (slow checks)
     max_mutants: Annotated[int, POSITIVE] = 200
     budget_s: Annotated[float, POSITIVE] = 600.0
+
+
+def _read_deadline(table: dict[str, Any], path: tuple[str | int, ...], base: Path) -> Any:
+    """[deadline] is parsed by grader/lateness.py, the one place that knows its keys."""
+    try:
+        return parse_policy(table, "[deadline]")
+    except DeadlineError as exc:
+        raise ConfigProblem(path, str(exc).removeprefix("[deadline]: ")) from None
+
+
+# the due date and late policy: applied when grades are exported, never while grading
+parsed_section("deadline", _read_deadline, "[deadline]: the due date and the late policy (docs/lms.md)",
+               graded=False)
 
 
 # --- reading a value through its declared type ---------------------------------------------------

@@ -23,7 +23,9 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from grader.lateness import Lateness
 from grader.presentation.atomic import write_text_atomic
+from grader.presentation.lateness_view import late_view
 from grader.presentation.plots import render_plot
 from grader.results import AUTO_GRADED, Cause, CheckResult, NotebookReport, Status, SubmissionResult, TaskResult
 
@@ -315,7 +317,7 @@ def _notebook(nb: NotebookReport | None) -> _NotebookView | None:
     )
 
 
-def render_report(result: SubmissionResult, *, for_student: bool = False) -> str:
+def render_report(result: SubmissionResult, *, for_student: bool = False, lateness: Lateness | None = None) -> str:
     """Give a TA (or the student) one page that explains every point given or withheld.
 
     A grader failure is shown as such, loudly, so nobody reads it as a zero; hidden checks are
@@ -338,6 +340,7 @@ def render_report(result: SubmissionResult, *, for_student: bool = False) -> str
             notebook=_notebook(result.notebook),
             mismatch_tasks=[t.id for t in result.tasks if any(is_mismatch(c) for c in t.checks)],
             for_student=for_student,
+            late=late_view(lateness, result.score, result.max_score),
         )
     )
 
@@ -394,7 +397,8 @@ def _pass_rates(
 
 
 def render_index(
-    results: list[SubmissionResult], task_ids: list[str], task_titles: dict[str, str]
+    results: list[SubmissionResult], task_ids: list[str], task_titles: dict[str, str],
+    lateness: dict[str, Lateness] | None = None,
 ) -> str:
     """Let a TA scan the whole class at once and spot weak tasks and grader failures.
 
@@ -426,6 +430,8 @@ def render_index(
             else None,
             common_max=max_scores.pop() if len(max_scores) == 1 else None,
             n_grader_errors=sum(1 for r in ordered if r.grader_failures),
+            late={r.submission: late_view(lateness.get(r.submission), r.score, r.max_score) for r in ordered}
+            if lateness else None,
             rubrics=sorted(
                 {
                     f"{r.rubric} v{r.rubric_version}" if r.rubric_version else r.rubric
@@ -441,6 +447,7 @@ def write_index(
     results: list[SubmissionResult],
     task_ids: list[str],
     task_titles: dict[str, str],
+    lateness: dict[str, Lateness] | None = None,
 ) -> None:
     """Write the class overview atomically, so a TA refreshing the page never sees half of it."""
-    write_text_atomic(path, render_index(results, task_ids, task_titles))
+    write_text_atomic(path, render_index(results, task_ids, task_titles, lateness))
