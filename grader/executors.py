@@ -29,6 +29,7 @@ from grader.judgement.manual import apply_manual
 from grader.judgement.rubric import Rubric
 from grader.presentation.outputs import render_files
 from grader.results import Cause, ManualScore, Status, StudentError, SubmissionResult, TaskResult
+from grader.similarity import worker_fingerprints
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class GradedPayload:
     sub_id: str
     result: dict[str, Any]  # SubmissionResult.to_json() of the autograder's result (no manual scores)
     files: dict[str, bytes] = field(default_factory=dict)  # rendered with the manual scores laid over
+    code: tuple[str, str, bytes] | None = None  # similarity's (content hash, scheme, record) for the gradebook
 
     @property
     def submission_result(self) -> SubmissionResult:
@@ -92,7 +94,9 @@ def run_job(job: GradeJob) -> GradedPayload:
     """Grade one submission and draw its pages; runs in a worker process, local or on a cluster."""
     rubric = _worker_rubric(job.rubric)
     result = grade_one(Path(job.source), job.sub_id, rubric, job.secret)
-    return payload_for(result, job.manual)
+    payload = payload_for(result, job.manual)
+    payload.code = worker_fingerprints(Path(job.source), rubric, result.content_hash)
+    return payload
 
 
 class Executor(Protocol):

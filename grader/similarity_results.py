@@ -46,6 +46,7 @@ class SimilarityReport:
     starter: str | None = None  # what was subtracted, as the TA should read it
     common_cutoff: int = 0  # fingerprints found in more submissions than this were ignored
     pages: dict[str, str] = field(default_factory=dict)  # "a\tb" -> page file name, for flagged pairs
+    error: str | None = None  # the run itself failed: say so rather than show "no pairs"
 
     @property
     def flagged(self) -> tuple[PairScore, ...]:
@@ -64,7 +65,7 @@ class SimilarityReport:
                    tuple(PairScore(**p) for p in data["pairs"]),
                    tuple(Cluster(tuple(c["members"]), c["top_score"]) for c in data["clusters"]),
                    tuple(data.get("compared", ())), dict(data.get("not_compared", {})), data.get("starter"),
-                   int(data.get("common_cutoff", 0)), dict(data.get("pages", {})))
+                   int(data.get("common_cutoff", 0)), dict(data.get("pages", {})), data.get("error"))
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n"

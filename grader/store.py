@@ -14,6 +14,11 @@ Schema (version 1):
     task_results(run_id, task, title, status, points, max_points, cause, message)   one row a task
     manual_scores(id PRIMARY KEY, submission, task, points, comment, graded_by, graded_at)
                                                       history; the newest row per task is in force
+    code_fingerprints(content_hash, scheme, data, created)   PRIMARY KEY (content_hash, scheme)
+                                                      similarity's cache: a submission's code and its
+                                                      fingerprints (grader/similarity.py), computed once
+                                                      per content; added without a version change, since
+                                                      an older grader simply never reads it
 
 `result_json` is the autograder's result as written to result.json, without manual scores.
 """
@@ -52,6 +57,9 @@ CREATE TABLE IF NOT EXISTS manual_scores (
     id INTEGER PRIMARY KEY AUTOINCREMENT, submission TEXT NOT NULL, task TEXT NOT NULL,
     points REAL NOT NULL, comment TEXT NOT NULL, graded_by TEXT NOT NULL, graded_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS manual_by_submission ON manual_scores (submission, task, id);
+CREATE TABLE IF NOT EXISTS code_fingerprints (
+    content_hash TEXT NOT NULL, scheme TEXT NOT NULL, data BLOB NOT NULL, created TEXT NOT NULL,
+    PRIMARY KEY (content_hash, scheme));
 """
 
 
@@ -177,6 +185,28 @@ class Gradebook:
                     "WHERE run_id=? ORDER BY rowid", (run_id,)))
             yield SubmissionResult(sub, rubric, run[1], tasks, grader_version=run[2], content_hash=run[0],
                                    sandbox=run[3], graded_at=run[4], duration_s=run[5])
+
+    def source_of(self, submission: str) -> str | None:
+        """Where the submission was read from when it was last graded."""
+        row = self._db.execute("SELECT source FROM submissions WHERE id=?", (submission,)).fetchone()
+        return row[0] if row else None
+
+    # --- similarity's cache (what `data` holds is grader/similarity.py's business) -------------
+
+    def save_fingerprints(self, content_hash: str, scheme: str, data: bytes) -> None:
+        self._db.execute("INSERT OR REPLACE INTO code_fingerprints VALUES (?, ?, ?, ?)",
+                         (content_hash, scheme, data, _now()))
+
+    def fingerprints(self, scheme: str, content_hashes: Iterable[str]) -> dict[str, bytes]:
+        wanted = list(set(content_hashes))
+        found: dict[str, bytes] = {}
+        for i in range(0, len(wanted), 500):  # SQLite caps the parameters of one statement
+            chunk = wanted[i:i + 500]
+            rows = self._db.execute(
+                f"SELECT content_hash, data FROM code_fingerprints WHERE scheme=? AND content_hash IN "
+                f"({','.join('?' * len(chunk))})", (scheme, *chunk))
+            found.update((h, bytes(d)) for h, d in rows)
+        return found
 
     # --- manual scores ------------------------------------------------------------------------
 

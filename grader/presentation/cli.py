@@ -316,6 +316,32 @@ def manual(out: Path, submission: str | None, task: str | None, points: float | 
 
 
 @main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--rubric", "rubric_name", default="hw4", show_default=True, help="The rubric OUT was graded with.")
+def similarity(out: Path, rubric_name: str) -> None:
+    """Find submissions in OUT that share code beyond the starter (TA only; `grade` runs it too).
+
+    Writes OUT/similarity.csv (a,b,score for every pair sharing code, highest first), a page
+    per pair at or above the rubric's [similarity] threshold, and a section of OUT/index.html.
+    """
+    from grader.judgement.similarity.settings import SimilaritySettingsError
+    from grader.similarity import run_similarity
+
+    rubric = _load_rubric(rubric_name)
+    if not (out / GRADEBOOK_FILE).is_file():
+        raise click.UsageError(f"{out} has no {GRADEBOOK_FILE}: grade the submissions into it first")
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        try:
+            report = run_similarity(out, rubric, book)
+        except SimilaritySettingsError as exc:
+            raise click.UsageError(str(exc)) from None
+        refresh_pages(out, rubric, book)
+    Console().print(f"{len(report.compared)} compared, {len(report.pairs)} pairs share code, "
+                    f"{len(report.flagged)} at or above {report.threshold:g}; see {out / 'index.html'}#similarity",
+                    highlight=False)
+
+
+@main.command()
 def doctor() -> None:
     """Say which sandbox level this machine gives student code, and why not a stronger one.
 

@@ -25,7 +25,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from grader.presentation.atomic import write_text_atomic
 from grader.presentation.plots import render_plot
+from grader.presentation.similarity_pages import index_rows, page_href
 from grader.results import AUTO_GRADED, Cause, CheckResult, NotebookReport, Status, SubmissionResult, TaskResult
+from grader.similarity_results import SimilarityReport
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -394,7 +396,8 @@ def _pass_rates(
 
 
 def render_index(
-    results: list[SubmissionResult], task_ids: list[str], task_titles: dict[str, str]
+    results: list[SubmissionResult], task_ids: list[str], task_titles: dict[str, str],
+    similarity: SimilarityReport | None = None,
 ) -> str:
     """Let a TA scan the whole class at once and spot weak tasks and grader failures.
 
@@ -426,6 +429,9 @@ def render_index(
             else None,
             common_max=max_scores.pop() if len(max_scores) == 1 else None,
             n_grader_errors=sum(1 for r in ordered if r.grader_failures),
+            similarity=similarity,
+            similarity_rows=index_rows,
+            similarity_href=page_href,
             rubrics=sorted(
                 {
                     f"{r.rubric} v{r.rubric_version}" if r.rubric_version else r.rubric
@@ -441,6 +447,7 @@ def write_index(
     results: list[SubmissionResult],
     task_ids: list[str],
     task_titles: dict[str, str],
+    similarity: SimilarityReport | None = None,
 ) -> None:
     """Write the class overview atomically, so a TA refreshing the page never sees half of it."""
-    write_text_atomic(path, render_index(results, task_ids, task_titles))
+    write_text_atomic(path, render_index(results, task_ids, task_titles, similarity))

@@ -107,20 +107,33 @@ def _regions(covered: np.ndarray, stream: TokenStream) -> list[tuple[int, int]]:
     return out
 
 
+def _spans(region: tuple[int, int], stream: TokenStream, text: str) -> list[tuple[int, int]]:
+    """A region's characters, cut wherever a line break falls between two of its tokens, so the
+    comments and blank lines in between (never compared) are not marked."""
+    first, last = region
+    spans = [[stream.starts[first], stream.ends[first]]]
+    for t in range(first + 1, last + 1):
+        if "\n" in text[spans[-1][1]:stream.starts[t]]:
+            spans.append([stream.starts[t], stream.ends[t]])
+        else:
+            spans[-1][1] = stream.ends[t]
+    return [(a, b) for a, b in spans]
+
+
 def _side(docs: list[CodeDocument], stream: TokenStream, regions: list[tuple[int, int]],
           numbers: list[int]) -> tuple[DocumentView, ...]:
     views = []
     for d, doc in enumerate(docs):
         segments = []
         at = 0
-        for (first, last), number in zip(regions, numbers, strict=True):
-            if stream.docs[first] != d:
+        for region, number in zip(regions, numbers, strict=True):
+            if stream.docs[region[0]] != d:
                 continue
-            start, end = stream.starts[first], stream.ends[last]
-            if start > at:
-                segments.append(Segment(doc.text[at:start]))
-            segments.append(Segment(doc.text[start:end], number))
-            at = end
+            for start, end in _spans(region, stream, doc.text):
+                if start > at:
+                    segments.append(Segment(doc.text[at:start]))
+                segments.append(Segment(doc.text[start:end], number))
+                at = end
         if at < len(doc.text):
             segments.append(Segment(doc.text[at:]))
         views.append(DocumentView(doc.path, tuple(segments)))
