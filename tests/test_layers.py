@@ -23,15 +23,21 @@ _SCRIPT = "import importlib, json, sys; importlib.import_module(sys.argv[1]); pr
 
 EXECUTION = ["grader.execution.session", "grader.execution.wire", "grader.execution.zygote",
              "grader.execution.workspace"]
-PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook"]
+PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook", "grader.presentation.similarity_pages"]
+SIMILARITY = ["grader.judgement.similarity.fingerprint", "grader.judgement.similarity.index",
+              "grader.judgement.similarity.documents", "grader.judgement.similarity.settings"]
 RULES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", "jinja2", "rich")),
     "grader.judgement.grading": ("grader.presentation", "jinja2", "rich"),
+    # similarity reads code as text: no pages, no gradebook, and nothing that runs student code
+    **dict.fromkeys(SIMILARITY, ("grader.presentation", "jinja2", "rich", "grader.store", "grader.execution.session",
+                                 "grader.execution.sandbox", "grader.execution.zygote")),
     **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement")),
 }
 CONTROLS: dict[str, tuple[str, ...]] = {
     # modules that do reach across layers, to show the check can see it
     "grader.pipeline": ("grader.presentation", "grader.judgement", "jinja2"),
+    "grader.similarity": ("grader.presentation", "grader.judgement.similarity", "grader.store"),
 }
 
 
