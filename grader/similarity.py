@@ -28,7 +28,7 @@ from pathlib import Path
 from grader.execution.workspace import content_hash
 from grader.judgement.rubric import Rubric, data_root
 from grader.judgement.similarity.documents import CodeDocument, documents_in, submission_documents
-from grader.judgement.similarity.fingerprint import SCHEME, Fingerprints, fingerprint, tokens
+from grader.judgement.similarity.fingerprint import SCHEME, Fingerprints, TokenStream, fingerprint, tokens
 from grader.judgement.similarity.index import FingerprintIndex, clusters, pair_view
 from grader.judgement.similarity.settings import SimilaritySettings, load_settings
 from grader.presentation.atomic import write_text_atomic
@@ -39,7 +39,7 @@ from grader.store import Gradebook
 SIMILARITY_DIR = "similarity"
 SIMILARITY_CSV = "similarity.csv"
 SUMMARY_FILE = "summary.json"
-MAX_PAGES = 500  # pair pages drawn per run, highest scores first: a TA reads the top of the list
+MAX_PAGES = 100  # pair pages drawn per run, highest scores first: the rest are in the table and the CSV
 PARALLEL_FROM = 16  # missing fingerprints computed in worker processes from this many on
 
 
@@ -191,16 +191,18 @@ def write_pages(out: Path, report: SimilarityReport, index: FingerprintIndex,
     for old in folder.glob("pair-*.html"):  # pages of pairs no longer flagged
         if old.name not in wanted:
             old.unlink()
+    streams: dict[str, TokenStream] = {}  # a submission in several flagged pairs is tokenised once
     for pair in report.flagged:
         name = report.page_for(pair)
         if name is None:
             continue
-        counted = index.counted[pair.a]
         sides = []
         for sub in (pair.a, pair.b):
             record = records[sub]
-            sides.append((list(record.documents), tokens(record.documents), record.prints))
-        view = pair_view(pair, sides[0], sides[1], counted)
+            if sub not in streams:
+                streams[sub] = tokens(record.documents)
+            sides.append((list(record.documents), streams[sub], record.prints))
+        view = pair_view(pair, sides[0], sides[1], index.counted[pair.a])
         write_text_atomic(folder / name, render_pair_page(view, report))
     write_text_atomic(out / SIMILARITY_CSV, pairs_csv(report.pairs))
     write_text_atomic(folder / SUMMARY_FILE, report.dumps())

@@ -47,6 +47,18 @@ class SimilarityReport:
     common_cutoff: int = 0  # fingerprints found in more submissions than this were ignored
     pages: dict[str, str] = field(default_factory=dict)  # "a\tb" -> page file name, for flagged pairs
     error: str | None = None  # the run itself failed: say so rather than show "no pairs"
+    n_pairs: int | None = None  # all pairs found, when `pairs` holds only the top (a stored summary)
+    n_flagged: int | None = None
+
+    SUMMARY_PAIRS = 1000  # pairs kept in summary.json: the overview shows the top; the CSV has them all
+
+    @property
+    def pair_count(self) -> int:
+        return self.n_pairs if self.n_pairs is not None else len(self.pairs)
+
+    @property
+    def flagged_count(self) -> int:
+        return self.n_flagged if self.n_flagged is not None else len(self.flagged)
 
     @property
     def flagged(self) -> tuple[PairScore, ...]:
@@ -56,8 +68,11 @@ class SimilarityReport:
         return self.pages.get(f"{pair.a}\t{pair.b}")
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "pairs": [asdict(p) for p in self.pairs],
-                "clusters": [asdict(c) for c in self.clusters]}
+        """The summary the overview is drawn from: every count, but only the top pairs (a class of 1,000
+        can have 10^5 pairs sharing something; similarity.csv lists them all)."""
+        return {**asdict(self), "pairs": [asdict(p) for p in self.pairs[:self.SUMMARY_PAIRS]],
+                "clusters": [asdict(c) for c in self.clusters], "n_pairs": self.pair_count,
+                "n_flagged": self.flagged_count}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SimilarityReport:
@@ -65,7 +80,8 @@ class SimilarityReport:
                    tuple(PairScore(**p) for p in data["pairs"]),
                    tuple(Cluster(tuple(c["members"]), c["top_score"]) for c in data["clusters"]),
                    tuple(data.get("compared", ())), dict(data.get("not_compared", {})), data.get("starter"),
-                   int(data.get("common_cutoff", 0)), dict(data.get("pages", {})), data.get("error"))
+                   int(data.get("common_cutoff", 0)), dict(data.get("pages", {})), data.get("error"),
+                   data.get("n_pairs"), data.get("n_flagged"))
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n"
