@@ -352,3 +352,30 @@ def test_a_submission_without_code_is_listed_as_not_compared(class_out: Path, tm
         report = sim.run_similarity(class_out, rubric_mod.load("hw4"), book)
     assert "frank" in report.not_compared and "no code found" in report.not_compared["frank"]
     assert all("frank" not in (p.a, p.b) for p in report.pairs)
+
+
+def test_a_failing_similarity_run_is_reported_on_the_overview_and_ends_nothing(
+        class_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.pipeline import refresh_pages
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sim, "run_similarity", broken)
+    rubric = rubric_mod.load("hw4")
+    with Gradebook(class_out / GRADEBOOK_FILE) as book:
+        report = sim.similarity_after_batch(class_out, rubric, book)
+        refresh_pages(class_out, rubric, book)
+    assert report.error == "RuntimeError: disk on fire"
+    index = (class_out / "index.html").read_text()
+    assert "The similarity check failed" in index and "disk on fire" in index
+
+
+def test_a_bad_similarity_section_is_a_usage_error(class_out: Path, tmp_path: Path) -> None:
+    toy = tmp_path / "toy"
+    import shutil
+
+    shutil.copytree(PROJECT / "tests/fixtures/toy_assignment", toy)
+    (toy / "rubric.toml").write_text((toy / "rubric.toml").read_text() + "\n[similarity]\nthreshold = 2\n")
+    run = CliRunner().invoke(main, ["similarity", str(class_out), "--rubric", str(toy)])
+    assert run.exit_code == 2 and "threshold must be a number in (0, 1]" in run.output
