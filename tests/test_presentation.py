@@ -487,8 +487,9 @@ def test_format_number() -> None:
 
 
 def test_presentation_imports_only_results() -> None:
-    """Reporters consume result records only. The CLI is exempt: it is the composition root that
-    wires execution, judgement and presentation together (and is the one module allowed to)."""
+    """Reporters consume result records only (a submission's, and similarity's TA-only records). The CLI is
+    exempt: it is the composition root that wires execution, judgement and presentation together (and is
+    the one module allowed to)."""
     package = Path(__file__).resolve().parents[1] / "grader" / "presentation"
     sources = [s for s in package.glob("*.py") if s.name != "cli.py"]
     assert {s.name for s in sources} >= {"html.py", "gradebook.py", "atomic.py"}
@@ -502,7 +503,7 @@ def test_presentation_imports_only_results() -> None:
                 names = [node.module or ""]
             for name in names:
                 if name.startswith("grader"):
-                    assert name == "grader.results" or name.startswith(
+                    assert name in ("grader.results", "grader.similarity_results") or name.startswith(
                         "grader.presentation"
                     ), f"{source.name} imports {name}"
 
