@@ -432,6 +432,7 @@ def render_index(
             similarity=similarity,
             similarity_rows=index_rows,
             similarity_href=page_href,
+            report_href=lambda sub: quote(sub, safe="") + "/report.html",
             rubrics=sorted(
                 {
                     f"{r.rubric} v{r.rubric_version}" if r.rubric_version else r.rubric

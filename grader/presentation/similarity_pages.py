@@ -68,7 +68,8 @@ def render_pair_page(view: PairView, report: SimilarityReport) -> str:
     seen_right: set[int] = set()
     return _env().get_template("similarity_pair.html.j2").render(
         pair=view.pair, left=[_lines(d, seen_left) for d in view.left],
-        right=[_lines(d, seen_right) for d in view.right], matches=view.matches, palette=PALETTE, report=report)
+        right=[_lines(d, seen_right) for d in view.right], matches=view.matches, palette=PALETTE, report=report,
+        report_href=report_from_page)
 
 
 def index_rows(report: SimilarityReport) -> list[tuple[int, PairScore, str | None]]:
@@ -81,3 +82,8 @@ def index_rows(report: SimilarityReport) -> list[tuple[int, PairScore, str | Non
 
 def page_href(name: str) -> str:
     return "similarity/" + quote(name)
+
+
+def report_from_page(sub: str) -> str:
+    """A submission's report, linked from a pair page one folder down."""
+    return "../" + quote(sub, safe="") + "/report.html"
