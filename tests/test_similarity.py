@@ -326,6 +326,7 @@ def test_grader_similarity_writes_the_csv_the_pages_and_the_overview_section(cla
     page = next(p.read_text() for p in pages if "alice ~ bob" in p.read_text())
     assert page.count("<mark class=\"c") > 10 and 'id="a-m1"' in page and 'href="#b-m1"' in page
     assert "<script" not in page
+    assert not any("<img src=x" in p.read_text() for p in pages)  # nor in the pages that show that id
 
 
 def test_the_cache_is_used_and_a_changed_scheme_recomputes(class_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
