@@ -27,6 +27,7 @@ import similarity_corpus as corpus  # noqa: E402
 from grader.judgement.similarity.documents import CodeDocument  # noqa: E402
 from grader.judgement.similarity.fingerprint import fingerprint  # noqa: E402
 from grader.judgement.similarity.index import FingerprintIndex  # noqa: E402
+from grader.judgement.similarity.settings import SimilaritySettings  # noqa: E402
 
 
 def family(sub: str) -> str:
@@ -62,7 +63,8 @@ def main() -> None:
     ours = {k: fingerprint([CodeDocument(corpus.MODULE, v)]) for k, v in codes.items()}
     ignore = fingerprint([CodeDocument(corpus.MODULE, starter)]).distinct
     per_file = (time.perf_counter() - start) / (len(codes) + 1) * 1000
-    for label, cutoff in (("grader, no common-code filter", None), ("grader, default filter (10)", 10)):
+    default = SimilaritySettings().common_cutoff(len(codes))
+    for label, cutoff in (("grader, no common-code filter", None), (f"grader, default filter ({default})", default)):
         found = {(p.a, p.b): p.score for p in FingerprintIndex(ours, ignore, cutoff).pairs()}
         summary(label, {pair: found.get(pair, 0.0) for pair in itertools.combinations(sorted(codes), 2)}, per_file)
 

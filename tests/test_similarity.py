@@ -266,7 +266,7 @@ def test_notebook_code_cells_are_read_and_markdown_is_not() -> None:
 def test_settings_default_to_the_rubrics_starter_and_code_files(tmp_path: Path) -> None:
     hw4 = rubric_mod.load("hw4")
     settings = load_settings(hw4.path, "hw4", hw4.files)
-    assert settings.threshold == 0.5 and settings.starter == STARTER.resolve()
+    assert settings.threshold == 0.6 and settings.starter == STARTER.resolve()
     assert settings.files == ("cattern/neural_net.py", "Simple_Neural_Network_Lab.ipynb")
     bare = tmp_path / "rubric.toml"
     bare.write_text('[files]\nmodule = "m.py"\n')
@@ -322,7 +322,7 @@ def test_grader_similarity_writes_the_csv_the_pages_and_the_overview_section(cla
     assert 'id="similarity"' in index and "alice ~ bob" in index and "dave ~ eve" in index
     assert "<img src=x" not in index and "&lt;img src=x" in index  # ids are escaped
     pages = sorted((class_out / "similarity").glob("pair-*.html"))
-    assert len(pages) == len([s for s in scores if s >= 0.5]) >= 4
+    assert len(pages) == len([s for s in scores if s >= 0.6]) >= 4
     page = next(p.read_text() for p in pages if "alice ~ bob" in p.read_text())
     assert page.count("<mark class=\"c") > 10 and 'id="a-m1"' in page and 'href="#b-m1"' in page
     assert "<script" not in page

@@ -5,8 +5,8 @@ Every key is optional; a rubric without the section gets the defaults below:
     [similarity]
     threshold = 0.6                          # pairs scoring at least this are flagged for a TA
     starter = "../../reference/hw4/starter"  # code handed out, subtracted from every submission
-    common_fraction = 0.2                    # code in more than this share of submissions is
-    common_min = 10                          #   everyone's, not a copy (and in more than common_min)
+    common_fraction = 0.5                    # code in more than this share of submissions (and in
+    common_min = 20                          #   more than common_min) is everyone's, not a copy
     files = ["cattern/neural_net.py"]        # what counts as code; default: the .py/.ipynb of [files]
 """
 
@@ -27,12 +27,17 @@ class SimilaritySettingsError(ValueError):
 class SimilaritySettings:
     threshold: float = 0.6
     starter: Path | None = None
-    common_fraction: float = 0.2
-    common_min: int = 10
+    common_fraction: float = 0.5
+    common_min: int = 20
     files: tuple[str, ...] = ()
 
     def common_cutoff(self, n_submissions: int) -> int:
-        """A fingerprint found in more submissions than this is shared by everyone: ignored."""
+        """A fingerprint found in more submissions than this is shared by everyone: ignored.
+
+        Generous on purpose: a ring of students who all copied one source (a leaked solution) must
+        not vanish as "common code"; a class of 30 keeps everything, a class of 1,000 drops only
+        what more than 500 wrote.
+        """
         return max(self.common_min, int(self.common_fraction * n_submissions))
 
 
