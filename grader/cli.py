@@ -35,6 +35,7 @@ from grader.results import SubmissionResult
 from grader.workflows import UsageProblem
 from grader.workflows.gradescope_entry import MissingSecret, gradescope_submission_id, run_gradescope
 from grader.workflows.manual_scores import record_scores
+from grader.workflows.similarity_run import similarity_of_class
 from grader.workflows.student_check import check_own_work, github_lines
 
 __all__ = ["ExitCode", "gradescope_submission_id", "main"]
@@ -416,6 +417,25 @@ def export(fmt: str, out: Path, rubric_name: str, roster: Path | None, assignmen
         console.print(problem, highlight=False, markup=False)
     graded = sum(r.grade is not None for r in result.rows)
     console.print(f"{graded} grade(s), {len(result.rows) - graded} blank: {result.path}", highlight=False)
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--rubric", "rubric_name", default="hw4", show_default=True, help="The rubric OUT was graded with.")
+def similarity(out: Path, rubric_name: str) -> None:
+    """Find submissions in OUT that share code beyond the starter (TA only; `grade` runs it too).
+
+    Writes OUT/similarity.csv (a,b,score for every pair sharing code, highest first), a page
+    per pair at or above the rubric's [similarity] threshold, and a section of OUT/index.html.
+    """
+    rubric = _load_rubric(rubric_name)
+    try:
+        report = similarity_of_class(out, rubric)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    Console().print(f"{len(report.compared)} compared, {len(report.pairs)} pairs share code, "
+                    f"{len(report.flagged)} at or above {report.threshold:g}; see {out / 'index.html'}#similarity",
+                    highlight=False)
 
 
 @main.command()

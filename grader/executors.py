@@ -28,6 +28,7 @@ from grader.judgement.submission import grade_submission, grader_failure_result
 from grader.lateness import Lateness
 from grader.presentation.outputs import render_files
 from grader.results import ManualScore, SubmissionResult
+from grader.similarity import worker_fingerprints
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class GradedPayload:
     sub_id: str
     result: dict[str, Any]  # SubmissionResult.to_json() of the autograder's result (no manual scores)
     files: dict[str, bytes] = field(default_factory=dict)  # rendered with the manual scores laid over
+    code: tuple[str, str, bytes] | None = None  # similarity's (content hash, scheme, record) for the gradebook
 
     @property
     def submission_result(self) -> SubmissionResult:
@@ -82,7 +84,9 @@ def run_job(job: GradeJob) -> GradedPayload:
     result = grade_one(Path(job.source), job.sub_id, rubric, job.secret)
     if not job.render:
         return GradedPayload(result.submission, result.to_json())
-    return payload_for(result, job.manual, job.lateness)
+    payload = payload_for(result, job.manual, job.lateness)
+    payload.code = worker_fingerprints(Path(job.source), rubric, result.content_hash)
+    return payload
 
 
 class Executor(Protocol):

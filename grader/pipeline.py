@@ -27,11 +27,13 @@ from grader.lateness import Lateness
 from grader.presentation.exports import write_exports
 from grader.presentation.outputs import RESULT_FILE, write_files, write_outputs
 from grader.results import SubmissionResult
+from grader.similarity import SIMILARITY_CSV, SIMILARITY_DIR, load_report, similarity_after_batch
 from grader.store import GRADEBOOK_FILE, Gradebook
 
 __all__ = ["BatchSummary", "grade_batch", "grade_one", "refresh_pages", "write_outputs"]
 
-RESERVED_IDS = frozenset({"index.html", "grades.csv", "junit.xml", GRADEBOOK_FILE, f"{GRADEBOOK_FILE}-wal",
+RESERVED_IDS = frozenset({"index.html", "grades.csv", "junit.xml", SIMILARITY_CSV, SIMILARITY_DIR,
+                          GRADEBOOK_FILE, f"{GRADEBOOK_FILE}-wal",
                           f"{GRADEBOOK_FILE}-shm", f"{GRADEBOOK_FILE}-journal"})
 
 
@@ -110,7 +112,8 @@ def refresh_pages(out: Path, rubric: Rubric, book: Gradebook, ids: list[str] | N
     """Rebuild the class overview and the exports from the gradebook (manual scores included)."""
     wanted = ids if ids is not None else book.submissions(rubric.id)
     light = [apply_manual(r, book.manual_scores(r.submission)) for r in book.summaries(rubric.id, wanted)]
-    write_exports(out, light, {t.id: t.title for t in rubric.tasks}, lateness_by_submission(book, rubric))
+    write_exports(out, light, {t.id: t.title for t in rubric.tasks}, lateness=lateness_by_submission(book, rubric),
+                  similarity=load_report(out))
 
 
 def rewrite_submission(out: Path, book: Gradebook, sub_id: str, rubric: str,
@@ -169,8 +172,11 @@ def grade_batch(
             write_files(out / job.sub_id, payload.files)
             result = payload.submission_result
             book.record(result, job.source)  # from here on, a rerun skips this submission
+            if payload.code is not None:  # similarity's fingerprints, computed by the worker
+                book.save_fingerprints(*payload.code)
             summary.graded.append(job.sub_id)
             if on_result:
                 on_result(apply_manual(result, job.manual), False)
+        similarity_after_batch(out, rubric, book)
         refresh_pages(out, rubric, book)
     return summary

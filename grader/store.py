@@ -20,6 +20,11 @@ Schema (version 2):
 
 Migrations: a version 1 gradebook gains the empty roster table when a version 2 grader opens it
 (nothing else changes); a gradebook from a newer grader is refused.
+    code_fingerprints(content_hash, scheme, data, created)   PRIMARY KEY (content_hash, scheme)
+                                                      similarity's cache: a submission's code and its
+                                                      fingerprints (grader/similarity.py), computed once
+                                                      per content; added without a version change, since
+                                                      an older grader simply never reads it
 
 `result_json` is the autograder's result as written to result.json, without manual scores.
 """
@@ -67,6 +72,9 @@ CREATE TABLE IF NOT EXISTS roster (
     student TEXT PRIMARY KEY, submission TEXT NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL,
     sis_user_id TEXT NOT NULL, sis_login_id TEXT NOT NULL, section TEXT NOT NULL, submitted_at TEXT,
     late_mark TEXT NOT NULL, extension TEXT NOT NULL, source TEXT NOT NULL, notes TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS code_fingerprints (
+    content_hash TEXT NOT NULL, scheme TEXT NOT NULL, data BLOB NOT NULL, created TEXT NOT NULL,
+    PRIMARY KEY (content_hash, scheme));
 """
 
 
@@ -199,6 +207,28 @@ class Gradebook:
                     "WHERE run_id=? ORDER BY rowid", (run_id,)))
             yield SubmissionResult(sub, rubric, run[1], tasks, grader_version=run[2], content_hash=run[0],
                                    sandbox=run[3], graded_at=run[4], duration_s=run[5])
+
+    def source_of(self, submission: str) -> str | None:
+        """Where the submission was read from when it was last graded."""
+        row = self._db.execute("SELECT source FROM submissions WHERE id=?", (submission,)).fetchone()
+        return row[0] if row else None
+
+    # --- similarity's cache (what `data` holds is grader/similarity.py's business) -------------
+
+    def save_fingerprints(self, content_hash: str, scheme: str, data: bytes) -> None:
+        self._db.execute("INSERT OR REPLACE INTO code_fingerprints VALUES (?, ?, ?, ?)",
+                         (content_hash, scheme, data, _now()))
+
+    def fingerprints(self, scheme: str, content_hashes: Iterable[str]) -> dict[str, bytes]:
+        wanted = list(set(content_hashes))
+        found: dict[str, bytes] = {}
+        for i in range(0, len(wanted), 500):  # SQLite caps the parameters of one statement
+            chunk = wanted[i:i + 500]
+            rows = self._db.execute(
+                f"SELECT content_hash, data FROM code_fingerprints WHERE scheme=? AND content_hash IN "
+                f"({','.join('?' * len(chunk))})", (scheme, *chunk))
+            found.update((h, bytes(d)) for h, d in rows)
+        return found
 
     # --- manual scores ------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from grader.execution.session import Limits
+from grader.judgement.similarity.settings import SimilaritySettingsError, settings_from_table
 from grader.lateness import DeadlineError, parse_policy
 
 T = TypeVar("T")
@@ -223,6 +224,19 @@ def _read_deadline(table: dict[str, Any], path: tuple[str | int, ...], base: Pat
 # the due date and late policy: applied when grades are exported, never while grading
 parsed_section("deadline", _read_deadline, "[deadline]: the due date and the late policy (docs/lms.md)",
                graded=False)
+
+
+def _read_similarity(table: dict[str, Any], path: tuple[str | int, ...], base: Path) -> Any:
+    """[similarity] is checked by the similarity engine's own reader, the one place that knows its keys."""
+    try:
+        return settings_from_table(table, "[similarity]", base, base.name, {})
+    except SimilaritySettingsError as exc:
+        raise ConfigProblem(path, str(exc).removeprefix("[similarity]: ")) from None
+
+
+# copied-work detection across a class: run after a batch, never part of a verdict
+parsed_section("similarity", _read_similarity, "[similarity]: the threshold and starter of the copied-work "
+               "check (docs/similarity.md)", graded=False)
 
 
 # --- reading a value through its declared type ---------------------------------------------------

@@ -27,7 +27,9 @@ from grader.lateness import Lateness
 from grader.presentation.atomic import write_text_atomic
 from grader.presentation.lateness_view import late_view
 from grader.presentation.plots import render_plot
+from grader.presentation.similarity_pages import index_rows, page_href
 from grader.results import AUTO_GRADED, Cause, CheckResult, NotebookReport, Status, SubmissionResult, TaskResult
+from grader.similarity_results import SimilarityReport
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -399,6 +401,7 @@ def _pass_rates(
 def render_index(
     results: list[SubmissionResult], task_ids: list[str], task_titles: dict[str, str],
     lateness: dict[str, Lateness] | None = None,
+    similarity: SimilarityReport | None = None,
 ) -> str:
     """Let a TA scan the whole class at once and spot weak tasks and grader failures.
 
@@ -432,6 +435,10 @@ def render_index(
             n_grader_errors=sum(1 for r in ordered if r.grader_failures),
             late={r.submission: late_view(lateness.get(r.submission), r.score, r.max_score) for r in ordered}
             if lateness else None,
+            similarity=similarity,
+            similarity_rows=index_rows,
+            similarity_href=page_href,
+            report_href=lambda sub: quote(sub, safe="") + "/report.html",
             rubrics=sorted(
                 {
                     f"{r.rubric} v{r.rubric_version}" if r.rubric_version else r.rubric
@@ -448,6 +455,7 @@ def write_index(
     task_ids: list[str],
     task_titles: dict[str, str],
     lateness: dict[str, Lateness] | None = None,
+    similarity: SimilarityReport | None = None,
 ) -> None:
     """Write the class overview atomically, so a TA refreshing the page never sees half of it."""
-    write_text_atomic(path, render_index(results, task_ids, task_titles, lateness))
+    write_text_atomic(path, render_index(results, task_ids, task_titles, lateness=lateness, similarity=similarity))
