@@ -69,6 +69,7 @@ MUTANTS: dict[str, tuple[Edit, ...]] = {
                             (GRAD_W2, 'grads["W2"] = X1.T @ dscores + 2 * reg * W2')),
     "t6_summed_over_n": ((AVERAGE, ""),),
     "t6_returns_loss_only": ((RETURN_LOSS, "        return loss\n"),),
+    "t6_loss_is_nan": ((REG_LOSS, REG_LOSS + "\n        loss = loss * np.nan"),),
     # T7
     "t7_w1_grad_without_reg": ((GRAD_W1, 'grads["W1"] = X.T @ dX1'),),
     "t7_b1_grad_mean": ((GRAD_B1, 'grads["b1"] = np.mean(dX1, axis=0)'),),
@@ -368,6 +369,25 @@ def test_the_other_regulariser_convention_costs_t6_only(graded: Callable[[str], 
     numeric = [c for c in result.task("T7").checks if "gradient check" in c.name]
     assert len(numeric) == 7 and all(c.passed is True for c in numeric)  # toy 4 + toy reg=0 + hidden reg>0, reg=0
     assert all("whatever regularisation convention" in c.rule for c in numeric)
+
+
+def test_numeric_checks_of_a_loss_that_is_not_finite_are_shown_not_counted(
+        graded: Callable[[str], SubmissionResult]) -> None:
+    """A NaN loss has no numeric gradient: T7 stands on its reg = 0 checks against the reference."""
+    result = graded("t6_loss_is_nan")
+    assert not_passing(result) == {"T6": "fail"}
+    t7 = result.task("T7")
+    numeric = [c for c in t7.checks if "gradient check" in c.name]
+    assert numeric and all(c.passed is None and "not finite" in c.message for c in numeric)
+    assert [c.passed for c in t7.checks if c not in numeric] == [True, True]
+
+
+def test_a_model_file_with_row_biases_is_read(hw4: rubric_mod.Rubric) -> None:
+    checks = hw4.checks()
+    arrays = {"W1": np.zeros((784, 5)), "b1": np.ones((1, 5)), "W2": np.zeros((5, 10)), "b2": np.ones((1, 10))}
+    params = checks._standard_params(arrays)
+    assert params["b1"].shape == (5,) and params["b2"].shape == (10,)
+    assert isinstance(checks._standard_params({**arrays, "b1": np.ones((5, 2))}), str)
 
 
 def test_every_check_of_the_code_tasks_states_its_rule(graded: Callable[[str], SubmissionResult]) -> None:
