@@ -288,12 +288,15 @@ def test_report_checks() -> None:
 
 def test_report_shows_each_checks_rule_and_result_json_keeps_it() -> None:
     ruled = CheckResult("toy loss", PUBLIC, False, 1.3, 1.34, "off", rule=f"0.5·reg·ΣW², not reg·ΣW² {SCRIPT}")
+    same = CheckResult("hidden loss", HIDDEN, True, 2.0, 2.0, rule=ruled.rule)  # a run of one rule: shown once
+    other = CheckResult("finite", HIDDEN, True, rule="stays finite")
     result = alice()
     task = result.tasks[0]
     result = SubmissionResult(**{**result.__dict__, "tasks": (TaskResult(
-        task.id, task.title, Status.FAIL, 0.0, 1.0, "x", checks=(ruled,)), *result.tasks[1:])})
+        task.id, task.title, Status.FAIL, 0.0, 1.0, "x", checks=(ruled, same, other)), *result.tasks[1:])})
     t1 = _task_rows(render_report(result))["T1"]
-    assert '<div class="rule">0.5·reg·ΣW², not reg·ΣW² &lt;script&gt;' in t1
+    assert t1.count('<div class="rule">0.5·reg·ΣW², not reg·ΣW² &lt;script&gt;') == 1
+    assert '<div class="rule">stays finite</div>' in t1
     assert "<script>alert" not in t1
     assert CheckResult.from_json(ruled.to_json()) == ruled
     old_file = ruled.to_json()
