@@ -70,6 +70,9 @@ MUTANTS: dict[str, tuple[Edit, ...]] = {
     "t6_summed_over_n": ((AVERAGE, ""),),
     "t6_returns_loss_only": ((RETURN_LOSS, "        return loss\n"),),
     "t6_loss_is_nan": ((REG_LOSS, REG_LOSS + "\n        loss = loss * np.nan"),),
+    # the published loss, hard-coded, with zero gradients: its own numeric gradient is zero too
+    "t6_t7_hard_coded": ((RETURN_LOSS, "        return 1.30378789133, {k: np.zeros_like(v) for k, v in "
+                                       "self.params.items()}\n"),),
     # T7
     "t7_w1_grad_without_reg": ((GRAD_W1, 'grads["W1"] = X.T @ dX1'),),
     "t7_b1_grad_mean": ((GRAD_B1, 'grads["b1"] = np.mean(dX1, axis=0)'),),
@@ -380,6 +383,17 @@ def test_numeric_checks_of_a_loss_that_is_not_finite_are_shown_not_counted(
     numeric = [c for c in t7.checks if "gradient check" in c.name]
     assert numeric and all(c.passed is None and "not finite" in c.message for c in numeric)
     assert [c.passed for c in t7.checks if c not in numeric] == [True, True]
+
+
+def test_hard_coding_the_published_loss_with_zero_gradients_fails_t6_and_t7_on_hidden_checks(
+        graded: Callable[[str], SubmissionResult]) -> None:
+    """A constant loss has a zero numeric gradient, so zero gradients agree with it on every input;
+    the reg = 0 comparison with the reference's data gradient is what T7 cannot do without."""
+    result = graded("t6_t7_hard_coded")
+    assert not_passing(result) == {"T6": "fail", "T7": "fail"}
+    t7 = result.task("T7")
+    assert all(c.passed for c in t7.checks if c.visibility.value == "public")
+    assert {c.name for c in failed_checks(t7)} == {c.name for c in t7.checks if "vs the reference" in c.name}
 
 
 def test_a_model_file_with_row_biases_is_read(hw4: rubric_mod.Rubric) -> None:
