@@ -239,7 +239,7 @@ def probe_train_observed(student: Student, W1, b1, W2, b2, X, y, X_val, y_val, G
         rate = frame.f_locals.get("learning_rate") if frame is not None else None
         rates.append(float(rate) if isinstance(rate, (int, float, np.floating)) else float("nan"))
         # shaped like the parameter it updates (a (1, H) bias gets a (1, H) gradient)
-        return 1.0, {k: v.reshape(np.shape(net.params[k])) if np.size(net.params[k]) == v.size else v.copy()
+        return 1.0, {k: (v.reshape(np.shape(net.params[k])) if np.size(net.params[k]) == v.size else v).copy()
                      for k, v in grads.items()}
 
     def stub_predict(*args: Any, **kwargs: Any) -> np.ndarray:
