@@ -62,7 +62,11 @@ class StudentError:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One comparison the grader made. `passed` is None when the check is shown but not counted."""
+    """One comparison the grader made. `passed` is None when the check is shown but not counted.
+
+    `rule` says in words what the check demands and why it belongs to its task, so a reader
+    sees why a submission lost this task and not another (optional; written by the rubric).
+    """
 
     name: str
     visibility: Visibility
@@ -71,6 +75,7 @@ class CheckResult:
     got: Any = None
     message: str = ""
     depends_on: tuple[str, ...] = ()  # task ids that must pass for this check to count
+    rule: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -83,6 +88,8 @@ class CheckResult:
         }
         if self.depends_on:
             data["depends_on"] = list(self.depends_on)
+        if self.rule:
+            data["rule"] = self.rule
         return data
 
     @classmethod
@@ -95,6 +102,7 @@ class CheckResult:
             got=data.get("got"),
             message=data.get("message", ""),
             depends_on=tuple(data.get("depends_on", ())),
+            rule=data.get("rule", ""),
         )
 
 

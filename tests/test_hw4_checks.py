@@ -36,6 +36,7 @@ SHIFT = "scores_shifted = scores - np.max(scores, axis=1, keepdims=True)"
 AVERAGE = "        loss /= N\n"
 REG_LOSS = "loss += 1/2 * reg * ((W1 * W1).sum() + (W2 * W2).sum())"
 GRAD_W1 = 'grads["W1"] = X.T @ dX1 + reg * W1'
+GRAD_W2 = 'grads["W2"] = X1.T @ dscores + reg * W2'
 GRAD_B1 = 'grads["b1"] = np.sum(dX1, axis=0)'
 MASK = "dX1[X1 <= 0] = 0"
 SAMPLE = "random_mask = np.random.choice(num_train, batch_size, replace=True)"
@@ -62,8 +63,16 @@ MUTANTS: dict[str, tuple[Edit, ...]] = {
     # T6
     "t6_no_max_shift": ((SHIFT, "scores_shifted = scores"),),
     "t6_reg_without_half": ((REG_LOSS, "loss += reg * ((W1 * W1).sum() + (W2 * W2).sum())"),),
+    # the other regulariser convention, consistently: loss reg·ΣW², gradient 2·reg·W
+    "t6_other_convention": ((REG_LOSS, "loss += reg * ((W1 * W1).sum() + (W2 * W2).sum())"),
+                            (GRAD_W1, 'grads["W1"] = X.T @ dX1 + 2 * reg * W1'),
+                            (GRAD_W2, 'grads["W2"] = X1.T @ dscores + 2 * reg * W2')),
     "t6_summed_over_n": ((AVERAGE, ""),),
     "t6_returns_loss_only": ((RETURN_LOSS, "        return loss\n"),),
+    "t6_loss_is_nan": ((REG_LOSS, REG_LOSS + "\n        loss = loss * np.nan"),),
+    # the published loss, hard-coded, with zero gradients: its own numeric gradient is zero too
+    "t6_t7_hard_coded": ((RETURN_LOSS, "        return 1.30378789133, {k: np.zeros_like(v) for k, v in "
+                                       "self.params.items()}\n"),),
     # T7
     "t7_w1_grad_without_reg": ((GRAD_W1, 'grads["W1"] = X.T @ dX1'),),
     "t7_b1_grad_mean": ((GRAD_B1, 'grads["b1"] = np.mean(dX1, axis=0)'),),
@@ -161,7 +170,8 @@ ISOLATED = [
     # (mutant, the only task that must stop passing, a phrase its message or a failing check's must hold)
     ("t5_row_max_subtracted", "T5", "sum of absolute differences"),  # softmax is shift-invariant: T6/T7 fine
     ("t6_no_max_shift", "T6", "NaN or infinite"),
-    ("t7_w1_grad_without_reg", "T7", "regularisation gradient"),
+    ("t7_w1_grad_without_reg", "T7", "toy gradient check at reg=0.05 (numeric vs your grads): W1"),
+    ("t6_other_convention", "T6", "toy loss at reg=0.1"),  # issue 12: the convention costs T6 only
     ("t7_b1_grad_mean", "T7", "b1: max |difference|"),
     ("t7_relu_mask_inverted", "T7", "W1: max relative error"),
     ("t8_labels_sampled_separately", "T8", "y_batch does not hold the labels"),
@@ -171,7 +181,6 @@ ISOLATED = [
     ("t9_double_step", "T9", "first step: W1 moved"),
     ("t10_decay_every_iteration", "T10", "learning rate of each step relative to the first"),
     ("t10_never_decay", "T10", "expected 0.03125, got 1"),
-    ("t10_floor_division_epoch", "T10", "N=45"),  # 45 / 10 is not an integer number of iterations per epoch
     ("t11_argmax_axis0", "T11", "expected shape (5,), got (3,)"),
     ("t11_returns_scores", "T11", "expected shape (5,), got (5, 3)"),
     ("t11_float_labels", "T11", "expected integer labels"),
@@ -194,7 +203,7 @@ def test_a_bug_in_one_task_fails_that_task_only(graded: Callable[[str], Submissi
 def test_hidden_checks_catch_what_the_notebook_checks_miss(graded: Callable[[str], SubmissionResult]) -> None:
     """Bugs invisible on the toy problem (N=5 < batch 200: one iteration per epoch) fail on hidden inputs."""
     for name, tid in (("t8_first_rows_always", "T8"), ("t10_decay_every_iteration", "T10"),
-                      ("t10_floor_division_epoch", "T10")):
+                      ("t10_decay_before_first_update", "T10")):
         checks = graded(name).task(tid).checks
         assert all(c.passed is not False for c in checks if c.visibility.value == "public"), name
         assert any(c.passed is False for c in checks if c.visibility.value == "hidden"), name
@@ -227,7 +236,8 @@ def test_bugs_that_no_check_can_isolate(graded: Callable[[str], SubmissionResult
 
 
 def test_squared_learning_rate_shows_as_a_squared_decay(graded: Callable[[str], SubmissionResult]) -> None:
-    (toy,) = [c for c in graded("t9_squared_learning_rate").task("T10").checks if c.name.startswith("toy data")]
+    (toy,) = [c for c in graded("t9_squared_learning_rate").task("T10").checks
+              if c.name.startswith("toy data (1 iteration per epoch)")]
     assert "expected 0.5, got 0.25" in toy.message
 
 
@@ -335,22 +345,79 @@ def test_t7_hidden_gradient_check_passes_a_correct_backward_near_zero_gradients(
 
 
 @pytest.mark.parametrize("name", ["t6_reg_without_half", "t6_summed_over_n"])
-def test_a_t6_bug_fails_t7_only_through_the_numeric_gradient_checks(graded: Callable[[str], SubmissionResult],
-                                                                    name: str) -> None:
-    """T7's gradients are right (they follow the spec); T7's numeric checks differentiate the wrong T6 loss."""
+def test_gradients_that_are_not_those_of_the_submissions_own_loss_fail_t7(graded: Callable[[str], SubmissionResult],
+                                                                           name: str) -> None:
+    """Issue 12: T7 is judged against the submission's own loss, whatever T6 says. The loss uses
+    reg·ΣW² (or is not averaged) while the gradients are those of the notebook's loss: backprop
+    does not differentiate the loss this submission computes, so T7 fails, through the numeric
+    checks only; its data gradient (reg = 0, vs the reference) is right. (Before issue 12 the numeric
+    checks counted only when T6 passed, and these were false passes of T7.)"""
     result = graded(name)
-    assert result.task("T6").status.value == "fail"
-    assert failed_checks(result.task("T6"))
+    assert not_passing(result) == {"T6": "fail", "T7": "fail"}
     t7 = result.task("T7")
     numeric = [c for c in t7.checks if "gradient check" in c.name]
-    others = [c for c in t7.checks if c not in numeric]
-    assert len(others) == 3 and all(c.passed is True for c in others)  # reg=0 vs reference ×2, reg·W
-    assert {c.name for c in failed_checks(t7)} <= {c.name for c in numeric}
+    reference = [c for c in t7.checks if c not in numeric]
+    assert len(reference) == 2 and all(c.passed is True for c in reference)  # reg=0 vs the reference ×2
+    assert failed_checks(t7) and {c.name for c in failed_checks(t7)} <= {c.name for c in numeric}
+    assert all(not c.depends_on for c in t7.checks)  # counted whatever T6 says
 
 
-@pytest.mark.parametrize("name", ["t6_reg_without_half", "t6_summed_over_n"])
-def test_a_t6_bug_costs_only_t6(graded: Callable[[str], SubmissionResult], name: str) -> None:
-    assert not_passing(graded(name)) == {"T6": "fail"}
+def test_the_other_regulariser_convention_costs_t6_only(graded: Callable[[str], SubmissionResult]) -> None:
+    """Issue 12: reg·ΣW² with gradient 2·reg·W. T6 fails (the loss is not the published one);
+    T7 passes: the gradients are those of the submission's own loss, at reg > 0 and at reg = 0."""
+    result = graded("t6_other_convention")
+    assert not_passing(result) == {"T6": "fail"}
+    toy = next(c for c in result.task("T6").checks if c.visibility.value == "public")
+    assert toy.got == pytest.approx(1.3417187307, abs=1e-9) and "0.5·reg" in toy.rule
+    numeric = [c for c in result.task("T7").checks if "gradient check" in c.name]
+    assert len(numeric) == 7 and all(c.passed is True for c in numeric)  # toy 4 + toy reg=0 + hidden reg>0, reg=0
+    assert all("whatever regularisation convention" in c.rule for c in numeric)
+
+
+def test_numeric_checks_of_a_loss_that_is_not_finite_are_shown_not_counted(
+        graded: Callable[[str], SubmissionResult]) -> None:
+    """A NaN loss has no numeric gradient: T7 stands on its reg = 0 checks against the reference."""
+    result = graded("t6_loss_is_nan")
+    assert not_passing(result) == {"T6": "fail"}
+    t7 = result.task("T7")
+    numeric = [c for c in t7.checks if "gradient check" in c.name]
+    assert numeric and all(c.passed is None and "not finite" in c.message for c in numeric)
+    assert [c.passed for c in t7.checks if c not in numeric] == [True, True]
+
+
+def test_hard_coding_the_published_loss_with_zero_gradients_fails_t6_and_t7_on_hidden_checks(
+        graded: Callable[[str], SubmissionResult]) -> None:
+    """A constant loss has a zero numeric gradient, so zero gradients agree with it on every input;
+    the reg = 0 comparison with the reference's data gradient is what T7 cannot do without."""
+    result = graded("t6_t7_hard_coded")
+    assert not_passing(result) == {"T6": "fail", "T7": "fail"}
+    t7 = result.task("T7")
+    assert all(c.passed for c in t7.checks if c.visibility.value == "public")
+    assert {c.name for c in failed_checks(t7)} == {c.name for c in t7.checks if "vs the reference" in c.name}
+
+
+def test_a_model_file_with_row_biases_is_read(hw4: rubric_mod.Rubric) -> None:
+    checks = hw4.checks()
+    arrays = {"W1": np.zeros((784, 5)), "b1": np.ones((1, 5)), "W2": np.zeros((5, 10)), "b2": np.ones((1, 10))}
+    params = checks._standard_params(arrays)
+    assert params["b1"].shape == (5,) and params["b2"].shape == (10,)
+    assert isinstance(checks._standard_params({**arrays, "b1": np.ones((5, 2))}), str)
+
+
+def test_every_check_of_the_code_tasks_states_its_rule(graded: Callable[[str], SubmissionResult]) -> None:
+    result = graded("reference")
+    for tid in ("T5", "T6", "T7", "T8", "T9", "T10", "T11"):
+        for check in result.task(tid).checks:
+            assert len(check.rule) > 40, (tid, check.name)
+
+
+def test_t10_accepts_an_epoch_length_rounded_down(graded: Callable[[str], SubmissionResult]) -> None:
+    """max(N // batch_size, 1): 45 / 10 is 4 iterations per epoch instead of the starter's 4.5, and the
+    rate still decays once per epoch (issue 12; it failed T10 before)."""
+    result = graded("t10_floor_division_epoch")
+    assert not_passing(result) == {}
+    (hidden,) = [c for c in result.task("T10").checks if "N=45" in c.name]
+    assert "rounded down (int, //): 4 iterations" in hidden.message
 
 
 def test_scores_path_returning_probabilities_keeps_a_correct_loss(graded: Callable[[str], SubmissionResult]) -> None:
@@ -403,4 +470,8 @@ def test_sampling_without_replacement_errors_in_t8(graded: Callable[[str], Submi
 
 
 def test_sampling_without_replacement_costs_only_t8(graded: Callable[[str], SubmissionResult]) -> None:
-    assert set(not_passing(graded("t8_without_replacement"))) == {"T8"}
+    result = graded("t8_without_replacement")
+    assert set(not_passing(result)) == {"T8"}
+    # T10's batch_size > N run needs a batch drawn first: not counted rather than failed
+    (big,) = [c for c in result.task("T10").checks if "batch_size=200 > N=5" in c.name]
+    assert big.passed is None and "see T8" in big.message

@@ -239,6 +239,17 @@ def test_students_still_learn_which_tasks_failed_after_submission(artifacts: dic
     assert tests["T5"]["status"] == "passed"
 
 
+def test_students_see_the_rules_of_public_checks_only(ta_result: SubmissionResult) -> None:
+    """A rule is written to be read, but a rubric could put a hidden parameter in one: hidden
+    checks keep only their verdict."""
+    ta_checks = [c for t in ta_result.tasks for c in t.checks]
+    assert any(c.rule for c in ta_checks if c.visibility is Visibility.HIDDEN)  # the control
+    seen = [c for t in student_view(ta_result).tasks for c in t.checks]
+    assert not any(c.rule for c in seen if c.visibility is Visibility.HIDDEN)
+    assert [c.rule for c in seen if c.visibility is Visibility.PUBLIC] == \
+        [c.rule for c in ta_checks if c.visibility is Visibility.PUBLIC]
+
+
 def test_a_grader_failure_shows_students_no_traceback(ta_result: SubmissionResult) -> None:
     """A grader traceback runs through checks and reference code; the student sees only that it broke."""
     reference_line = sorted(reference_lines())[0]

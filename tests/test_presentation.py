@@ -286,6 +286,26 @@ def test_report_checks() -> None:
     assert "max abs diff 0.0002" in t2
 
 
+def test_report_shows_each_checks_rule_and_result_json_keeps_it() -> None:
+    ruled = CheckResult("toy loss", PUBLIC, False, 1.3, 1.34, "off", rule=f"0.5·reg·ΣW², not reg·ΣW² {SCRIPT}")
+    same = CheckResult("hidden loss", HIDDEN, True, 2.0, 2.0, rule=ruled.rule)  # a run of one rule: shown once
+    other = CheckResult("finite", HIDDEN, True, rule="stays finite")
+    result = alice()
+    task = result.tasks[0]
+    result = SubmissionResult(**{**result.__dict__, "tasks": (TaskResult(
+        task.id, task.title, Status.FAIL, 0.0, 1.0, "x", checks=(ruled, same, other)), *result.tasks[1:])})
+    t1 = _task_rows(render_report(result))["T1"]
+    assert t1.count('<div class="rule">0.5·reg·ΣW², not reg·ΣW² &lt;script&gt;') == 1
+    assert '<div class="rule">stays finite</div>' in t1
+    assert "<script>alert" not in t1
+    assert CheckResult.from_json(ruled.to_json()) == ruled
+    old_file = ruled.to_json()
+    del old_file["rule"]  # a result.json written before checks had rules
+    assert CheckResult.from_json(old_file).rule == ""
+    assert "rule" not in CheckResult("plain", PUBLIC, True).to_json()
+    assert 'class="rule"' not in _task_rows(render_report(alice()))["T2"]  # no rule, no line
+
+
 def test_report_numbers_compact_but_never_misleading() -> None:
     t1 = _task_rows(render_report(alice()))["T1"]
     assert "<code>1</code>" in t1 and "0.9999999999999999" not in t1  # got 0.1+0.2+0.7

@@ -83,20 +83,23 @@ def compare_arrays(
     metric: str = "allclose",
     tol: float | None = None,
     depends_on: tuple[str, ...] = (),
+    rule: str = "",
 ) -> CheckResult:
-    """Compare numerically. metric: allclose (rtol/atol), sum_abs (Σ|Δ| < tol), rel_error (< tol)."""
+    """Compare numerically. metric: allclose (rtol/atol), sum_abs (Σ|Δ| < tol), rel_error (< tol).
+
+    `rule` says in words what the check demands (shown in the report next to its name)."""
     exp = as_float_array(expected)
     try:
         arr = as_float_array(got)
     except (TypeError, ValueError):
         return CheckResult(name, visibility, False, summarize(exp), str(type(got).__name__),
-                           "the value is not numeric", depends_on)
+                           "the value is not numeric", depends_on, rule)
     problem = shape_problem(exp.shape, arr)
     if problem is None and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         problem = f"{bad} value(s) are NaN or infinite"
     if problem:
-        return CheckResult(name, visibility, False, summarize(exp), summarize(arr), problem, depends_on)
+        return CheckResult(name, visibility, False, summarize(exp), summarize(arr), problem, depends_on, rule)
     diff = np.abs(arr - exp)
     if metric not in ("allclose", "sum_abs", "rel_error"):
         raise ValueError(f"unknown metric {metric!r}")
@@ -118,7 +121,7 @@ def compare_arrays(
             where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
             message = (f"max |difference| {float(diff.max()):.3g}{where}: expected {float(exp[worst]):.10g}, "
                        f"got {float(arr[worst]):.10g} (tolerance rtol={rtol:g}, atol={atol:g})")
-    return CheckResult(name, visibility, bool(passed), summarize(exp), summarize(arr), message, depends_on)
+    return CheckResult(name, visibility, bool(passed), summarize(exp), summarize(arr), message, depends_on, rule)
 
 
 def verdict(
@@ -130,6 +133,8 @@ def verdict(
     got: Any = None,
     message: str = "",
     depends_on: tuple[str, ...] = (),
+    rule: str = "",
 ) -> CheckResult:
     """A check decided by the checks module's own logic (a property rather than a value)."""
-    return CheckResult(name, visibility, bool(passed), summarize(expected), summarize(got), message, depends_on)
+    return CheckResult(name, visibility, bool(passed), summarize(expected), summarize(got), message, depends_on,
+                       rule)
