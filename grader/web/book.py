@@ -223,6 +223,14 @@ class WebBook:
         row = self.db.execute("SELECT source FROM submissions WHERE id=?", (sub_id,)).fetchone()
         return row[0] if row else None
 
+    def task_states(self, task_id: str) -> dict[str, tuple[str, float | None]]:
+        """Each submission's autograder status and points for one task, from its newest run (one query)."""
+        rows = self.db.execute(
+            "SELECT r.submission, t.status, t.points FROM task_results t JOIN runs r ON r.id = t.run_id "
+            "WHERE t.task=? AND r.id IN (SELECT max(id) FROM runs WHERE rubric=? GROUP BY submission)",
+            (task_id, self.rubric.id))
+        return {sub: (status, points) for sub, status, points in rows}
+
     def pseudonyms(self) -> dict[str, str]:
         """Submission id -> pseudonym, drawing one for each submission that has none yet."""
         known = dict(self.db.execute("SELECT submission, pseudonym FROM pseudonyms"))
