@@ -334,10 +334,14 @@ def serve(out: Path, rubric_name: str, host: str, port: int, blind: bool | None,
     OUT at once. Scores land in OUT/gradebook.sqlite like `grader manual`'s, and the reports and
     exports in OUT follow. See docs/web.md.
     """
+    from grader.web.book import WebBookError
     from grader.web.serve import serve as run_server
 
-    run_server(out, _load_rubric(rubric_name), say=click.echo, host=host, port=port, blind=blind,
-               by=graded_by or _login_name(), secret_file=secret_file)
+    try:
+        run_server(out, _load_rubric(rubric_name), say=click.echo, host=host, port=port, blind=blind,
+                   by=graded_by or _login_name(), secret_file=secret_file)
+    except (WebBookError, OSError) as exc:  # no gradebook, or the port is taken
+        raise click.UsageError(str(exc)) from None
 
 
 @main.command()
@@ -348,9 +352,13 @@ def serve(out: Path, rubric_name: str, host: str, port: int, blind: bool | None,
 def release(out: Path, rubric_name: str, dest: Path | None) -> None:
     """Write each student's feedback as one self-contained HTML page: the student view of their
     report (hidden checks as pass/fail only) with the TAs' rubric items and comments."""
+    from grader.web.book import WebBookError
     from grader.web.release import release_from_folder
 
-    summary = release_from_folder(out, _load_rubric(rubric_name), dest)
+    try:
+        summary = release_from_folder(out, _load_rubric(rubric_name), dest)
+    except WebBookError as exc:
+        raise click.UsageError(str(exc)) from None
     click.echo(f"wrote {summary.written} feedback page(s) into {summary.folder}"
                + (f"; {summary.ungraded} task(s) graded by hand are not scored yet" if summary.ungraded else ""))
 

@@ -58,6 +58,7 @@ class Job:
     state: str = "running"  # running | done | failed
     message: str = ""
     started: float = 0.0
+    thread: threading.Thread | None = None
 
 
 class Names:
@@ -413,7 +414,8 @@ class GradingApp:
                 job.message = f"regrade failed: {type(exc).__name__}: {exc}"
                 job.state = "failed"
 
-        threading.Thread(target=work, name=f"regrade-{job.id}", daemon=True).start()
+        job.thread = threading.Thread(target=work, name=f"regrade-{job.id}", daemon=True)
+        job.thread.start()
         return JSONResponse({"job": job.id, "status_url": f"/api/jobs/{job.id}"})
 
     def job(self, request: Request) -> Response:

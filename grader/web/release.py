@@ -58,7 +58,9 @@ def release_feedback(out: Path, rubric: Rubric, wb: WebBook, dest: Path | None =
     if dest is None and RELEASE_DIR in subs:
         raise WebBookError(f"a submission is named {RELEASE_DIR!r}: choose another folder for the feedback")
     summary = ReleaseSummary(folder)
-    manual = [t.id for t in wb.manual_tasks()]
+    # tasks still waiting for a TA (an empty answer already scored 0 automatically: not waiting)
+    waiting = {t.id: {sub for sub, (status, _) in wb.task_states(t.id).items() if status == Status.MANUAL.value}
+               for t in wb.manual_tasks()}
     for sub in subs:
         page = feedback_page(wb, sub)
         if page is None:
@@ -67,7 +69,8 @@ def release_feedback(out: Path, rubric: Rubric, wb: WebBook, dest: Path | None =
         write_text_atomic(path, page)
         summary.files.append(path)
         summary.written += 1
-        summary.ungraded += sum(1 for t in manual if wb.grade(sub, t) is None)
+        summary.ungraded += sum(1 for t, subs_waiting in waiting.items()
+                                if sub in subs_waiting and wb.grade(sub, t) is None)
     return summary
 
 
