@@ -24,14 +24,21 @@ _SCRIPT = "import importlib, json, sys; importlib.import_module(sys.argv[1]); pr
 EXECUTION = ["grader.execution.session", "grader.execution.wire", "grader.execution.zygote",
              "grader.execution.workspace"]
 PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook"]
+# the web app (grader serve) sits above the layers, beside the command line: nothing below imports it,
+# and it does not import the command line, which is a thin shell over it
+WEB = ["grader.web.app", "grader.web.book", "grader.web.answers", "grader.web.pages", "grader.web.security",
+       "grader.web.release", "grader.web.regrade", "grader.web.serve"]
 RULES: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", "jinja2", "rich")),
-    "grader.judgement.grading": ("grader.presentation", "jinja2", "rich"),
-    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement")),
+    **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", "grader.web", "jinja2", "rich")),
+    "grader.judgement.grading": ("grader.presentation", "grader.web", "jinja2", "rich"),
+    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement", "grader.web")),
+    "grader.pipeline": ("grader.web", "starlette", "uvicorn"),
+    **dict.fromkeys(WEB, ("grader.presentation.cli",)),
 }
 CONTROLS: dict[str, tuple[str, ...]] = {
     # modules that do reach across layers, to show the check can see it
     "grader.pipeline": ("grader.presentation", "grader.judgement", "jinja2"),
+    "grader.web.app": ("grader.judgement", "grader.presentation", "grader.store", "starlette"),
 }
 
 
@@ -41,7 +48,7 @@ def _all_imports() -> dict[str, list[str]]:
     procs = {
         name: subprocess.Popen([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(PROJECT)!r}); "
                                 + _SCRIPT, name], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for name in [*RULES, *CONTROLS]
+        for name in dict.fromkeys([*RULES, *CONTROLS])
     }
     loaded = {}
     for name, proc in procs.items():
