@@ -97,7 +97,7 @@ class GradingApp:
         self._books: list[Gradebook] = []
         self._books_lock = threading.Lock()
         self.redrawer = Redrawer(out, rubric)
-        self.exporter = Exporter(out, rubric, self._open_book)
+        self.exporter = Exporter(out, rubric)
         self.jobs: dict[str, Job] = {}
         with self._open_book() as book:
             WebBook(book, rubric)  # create (migrate) the tables before the first request

@@ -10,21 +10,24 @@ of doing that per keystroke, and both come from what a manual score does not cha
   report.html the batch drew from the same result, else drawn), and each task's JSON text is
   kept per run: only the scored task is encoded again. These files are redrawn before the
   request returns.
-- The class-wide exports cost O(class): about 140-250 ms for 300 submissions. They are rebuilt by
-  one background thread from the gradebook (so scores from `grader manual` or another server are
-  included), coalescing a burst of scores into one rebuild, and flushed before the server stops.
+- The class-wide exports cost O(class): about 140-250 ms for 300 submissions. They are rebuilt
+  from the gradebook (so scores from `grader manual` or another server are included) in a worker
+  process of their own, so that rendering them never holds the server's GIL while a TA waits for
+  a save; one rebuild covers a burst of scores, and the last is finished before the server stops.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import re
 import textwrap
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from grader.judgement.manual import apply_manual
@@ -33,7 +36,7 @@ from grader.pipeline import refresh_pages
 from grader.presentation.html import draw_plot, valid_png
 from grader.presentation.outputs import REPORT_FILE, render_files, write_files
 from grader.results import Plot, SubmissionResult, TaskResult
-from grader.store import Gradebook
+from grader.store import GRADEBOOK_FILE, Gradebook
 
 _FIGURE = re.compile(r'<figure class="plot">\s*(?:<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"'
                      r'|<div class="unavailable">)')
@@ -185,16 +188,23 @@ class Redrawer:
             return shown
 
 
+def rebuild_exports(out: Path, rubric: Rubric) -> None:
+    """pipeline.refresh_pages on a connection of its own: what the export worker process runs."""
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        refresh_pages(out, rubric, book)
+
+
 class Exporter:
     """Rebuilds index.html, grades.csv and junit.xml in the background after scores; one rebuild per burst.
 
-    `open_book` opens a gradebook connection for the exporter's own thread.
+    A thread waits for changes and hands each rebuild to one spawned worker process (kept for the
+    server's life, so it imports once).
     """
 
-    def __init__(self, out: Path, rubric: Rubric, open_book: Callable[[], Gradebook]) -> None:
+    def __init__(self, out: Path, rubric: Rubric) -> None:
         self.out = out
         self.rubric = rubric
-        self._open_book = open_book
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         self._cond = threading.Condition()
         self._wanted = 0  # bumped by each change
         self._done = 0  # the change count the last finished rebuild covers
@@ -224,30 +234,23 @@ class Exporter:
             return self._cond.wait_for(lambda: self._done >= target or self._stop, timeout)
 
     def _run(self) -> None:
-        book: Gradebook | None = None
-        try:
-            while True:
-                with self._cond:
-                    self._cond.wait_for(lambda: self._stop or self._done < self._wanted)
-                    if self._done >= self._wanted:  # stopping, nothing left to do
-                        return
-                    target = self._wanted
-                if book is None:
-                    book = self._open_book()
-                started = time.perf_counter()
-                try:
-                    refresh_pages(self.out, self.rubric, book)
-                    self.error = None
-                except Exception as exc:  # noqa: BLE001 - a full disk must not kill the server; the UI says so
-                    self.error = f"{type(exc).__name__}: {exc}"
-                self.last_seconds = time.perf_counter() - started
-                self.rebuilds += 1
-                with self._cond:
-                    self._done = max(self._done, target)
-                    self._cond.notify_all()
-        finally:
-            if book is not None:
-                book.close()
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._stop or self._done < self._wanted)
+                if self._done >= self._wanted:  # stopping, nothing left to do
+                    return
+                target = self._wanted
+            started = time.perf_counter()
+            try:
+                self._pool.submit(rebuild_exports, self.out, self.rubric).result()
+                self.error = None
+            except Exception as exc:  # noqa: BLE001 - a full disk must not kill the server; the UI says so
+                self.error = f"{type(exc).__name__}: {exc}"
+            self.last_seconds = time.perf_counter() - started
+            self.rebuilds += 1
+            with self._cond:
+                self._done = max(self._done, target)
+                self._cond.notify_all()
 
     def close(self) -> None:
         """Finish what was asked for (the files must not stay behind the gradebook), then stop."""
@@ -255,3 +258,4 @@ class Exporter:
             self._stop = True
             self._cond.notify_all()
         self._thread.join()
+        self._pool.shutdown()
