@@ -253,9 +253,9 @@ class GradingApp:
             raise HTTPException(400, "the request body must be a JSON object")
         return data
 
-    def _after_scores(self, wb: WebBook, subs: list[str]) -> None:
-        for sub in subs:
-            self.redrawer.submission(wb.book, sub)
+    def _after_score(self, wb: WebBook, sub: str) -> None:
+        """One score: its submission's files before the answer, the class exports in the background."""
+        self.redrawer.submission(wb.book, sub)
         self.exporter.changed()
 
     async def save_grade(self, request: Request) -> Response:
@@ -279,7 +279,7 @@ class GradingApp:
             return JSONResponse({"error": str(exc)}, 400)
         if note.strip():
             wb.bank_used(task_id, note)
-        self._after_scores(wb, [sub])
+        self._after_score(wb, sub)
         return JSONResponse({"grade": grade.to_json()})
 
     async def add_item(self, request: Request) -> Response:
@@ -312,7 +312,7 @@ class GradingApp:
                                               f"{exc.item.description}). Reload and edit again."}}, 409)
         except (WebBookError, TypeError, ValueError) as exc:
             return JSONResponse({"error": str(exc)}, 400)
-        self._after_scores(wb, affected)
+        self.exporter.changed(affected)  # possibly the whole class: redrawn by the helper process
         return JSONResponse({"item": item.to_json() if item else None,
                              "rescored": sorted(names.label[s] for s in affected)})
 
@@ -407,7 +407,7 @@ class GradingApp:
             wb = self.wb()
             try:
                 result = run(self.out, self.rubric, wb, sub, secret_file=self.secret_file)
-                self._after_scores(wb, [sub])
+                self._after_score(wb, sub)
                 job.message = f"regraded: {result.score:g}/{result.max_score:g}, {result.grading_status}"
                 job.state = "done"
             except Exception as exc:  # noqa: BLE001 - say it on the page; the server goes on

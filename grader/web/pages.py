@@ -11,23 +11,23 @@ of doing that per keystroke, and both come from what a manual score does not cha
   kept per run: only the scored task is encoded again. These files are redrawn before the
   request returns.
 - The class-wide exports cost O(class): about 140-250 ms for 300 submissions. They are rebuilt
-  from the gradebook (so scores from `grader manual` or another server are included) in a worker
-  process of their own, so that rendering them never holds the server's GIL while a TA waits for
+  from the gradebook (so scores from `grader manual` or another server are included) in a helper
+  process (worker.py), so that rendering them never holds the server's GIL while a TA waits for
   a save; one rebuild covers a burst of scores, and the last is finished before the server stops.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
-import multiprocessing
 import re
 import textwrap
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from grader.judgement.manual import apply_manual
@@ -131,6 +131,17 @@ def result_json_from_parts(result: SubmissionResult, task_text: Callable[[TaskRe
     return "{\n" + ",\n".join(p for p in parts if p) + "\n}\n"
 
 
+@contextlib.contextmanager
+def redraw_lock(out: Path) -> Iterator[None]:
+    """An exclusive lock on OUT/.grader-serve.lock (flock: per open file, so threads and processes alike)."""
+    with (out / ".grader-serve.lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class Redrawer:
     """Redraws one submission's files after a score, from the gradebook, with cached plots and task texts."""
 
@@ -162,7 +173,9 @@ class Redrawer:
         return None if cached is None else cached[0]
 
     def submission(self, book: Gradebook, sub: str) -> SubmissionResult | None:
-        with self._lock:
+        """Read the submission's state and write its files, holding the output folder's redraw lock:
+        the server and its helper process both redraw, and the files must end at the newest state."""
+        with self._lock, redraw_lock(self.out):
             cached = self._result(book, sub)
             if cached is None:
                 return None
@@ -188,23 +201,34 @@ class Redrawer:
             return shown
 
 
-def rebuild_exports(out: Path, rubric: Rubric) -> None:
-    """pipeline.refresh_pages on a connection of its own: what the export worker process runs."""
+_HELPER_REDRAWERS: dict[tuple[str, str], Redrawer] = {}
+
+
+def rebuild_exports(out: Path, rubric: Rubric, subs: Iterable[str] = ()) -> None:
+    """Redraw `subs` (re-scored by an item edit), then pipeline.refresh_pages: what the helper process runs."""
+    key = (str(out), rubric.id)
+    if key not in _HELPER_REDRAWERS:  # the helper lives as long as the server: its caches too
+        _HELPER_REDRAWERS[key] = Redrawer(out, rubric)
     with Gradebook(out / GRADEBOOK_FILE) as book:
+        for sub in subs:
+            _HELPER_REDRAWERS[key].submission(book, sub)
         refresh_pages(out, rubric, book)
 
 
 class Exporter:
     """Rebuilds index.html, grades.csv and junit.xml in the background after scores; one rebuild per burst.
 
-    A thread waits for changes and hands each rebuild to one spawned worker process (kept for the
-    server's life, so it imports once).
+    A thread waits for changes and hands each rebuild to a helper process (grader/web/worker.py,
+    kept for the server's life, so it imports once).
     """
 
     def __init__(self, out: Path, rubric: Rubric) -> None:
+        from grader.web.worker import Worker
+
         self.out = out
         self.rubric = rubric
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._worker = Worker("exports")
+        self._subs: set[str] = set()  # submissions whose files the next rebuild redraws
         self._cond = threading.Condition()
         self._wanted = 0  # bumped by each change
         self._done = 0  # the change count the last finished rebuild covers
@@ -215,9 +239,10 @@ class Exporter:
         self._thread = threading.Thread(target=self._run, name="grader-exports", daemon=True)
         self._thread.start()
 
-    def changed(self) -> int:
-        """Ask for a rebuild; returns a ticket that `wait(ticket)` waits for."""
+    def changed(self, subs: Iterable[str] = ()) -> int:
+        """Ask for a rebuild (and a redraw of `subs`' files); returns a ticket that `wait(ticket)` waits for."""
         with self._cond:
+            self._subs.update(subs)
             self._wanted += 1
             self._cond.notify_all()
             return self._wanted
@@ -227,7 +252,7 @@ class Exporter:
         with self._cond:
             return self._done < self._wanted
 
-    def wait(self, ticket: int | None = None, timeout: float = 60.0) -> bool:
+    def wait(self, ticket: int | None = None, timeout: float | None = None) -> bool:
         """Until the exports include every change up to `ticket` (default: all so far)."""
         with self._cond:
             target = self._wanted if ticket is None else ticket
@@ -240,9 +265,10 @@ class Exporter:
                 if self._done >= self._wanted:  # stopping, nothing left to do
                     return
                 target = self._wanted
+                subs, self._subs = sorted(self._subs), set()
             started = time.perf_counter()
             try:
-                self._pool.submit(rebuild_exports, self.out, self.rubric).result()
+                self._worker.call("exports", self.out, self.rubric, subs)
                 self.error = None
             except Exception as exc:  # noqa: BLE001 - a full disk must not kill the server; the UI says so
                 self.error = f"{type(exc).__name__}: {exc}"
@@ -258,4 +284,4 @@ class Exporter:
             self._stop = True
             self._cond.notify_all()
         self._thread.join()
-        self._pool.shutdown()
+        self._worker.close()

@@ -1,30 +1,22 @@
-"""Regrading one submission from its live page, in a worker process, never in the server's.
+"""Regrading one submission from its live page, in a helper process, never in the server's.
 
-The batch's executor does the work (grader/executors.py), with spawned rather than forked
-workers: the server runs threads, and forking a threaded process can leave a lock held forever
-in the child. The result is committed and drawn exactly as `grader grade` does it.
+The helper (grader/web/worker.py) runs the executors' unit of work, `grader.executors.run_job`:
+the submission is graded in its sandboxes and its pages drawn exactly as a batch worker does it.
+The server then writes the files and commits the run, as `grader grade` does; TA scores stay.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from grader.executors import GradeJob, LocalExecutor
+from grader.executors import GradedPayload, GradeJob
 from grader.judgement.hidden import load_or_create_secret
 from grader.judgement.rubric import Rubric
 from grader.pipeline import default_secret_file
 from grader.presentation.outputs import write_files
 from grader.results import SubmissionResult
 from grader.web.book import WebBook, WebBookError
-
-
-class SpawnedExecutor(LocalExecutor):
-    """LocalExecutor whose workers start as fresh interpreters."""
-
-    def _pool(self, size: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
+from grader.web.worker import Worker
 
 
 def regrade_submission(out: Path, rubric: Rubric, wb: WebBook, sub_id: str, *,
@@ -34,9 +26,12 @@ def regrade_submission(out: Path, rubric: Rubric, wb: WebBook, sub_id: str, *,
         raise WebBookError(f"the submission's files are no longer at {source}: grade the folder again instead")
     secret = load_or_create_secret(secret_file or default_secret_file())
     job = GradeJob(sub_id, source, rubric, secret, tuple(wb.book.manual_scores(sub_id)))
-    for payload in SpawnedExecutor(1).run([job], rubric):
-        write_files(out / sub_id, payload.files)
-        result = payload.submission_result
-        wb.book.record(result, source)
-        return result
-    raise RuntimeError("the worker returned no result")
+    worker = Worker(f"regrade {sub_id}")
+    try:
+        payload: GradedPayload = worker.call("grade", job)
+    finally:
+        worker.close()
+    write_files(out / sub_id, payload.files)
+    result = payload.submission_result
+    wb.book.record(result, source)
+    return result
