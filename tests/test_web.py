@@ -271,3 +271,26 @@ def test_a_regrade_runs_in_a_worker_process(tmp_path: Path, hw4_rubric, monkeypa
     assert result.task("T5").status.value == "pass" and result.task("T4").submitted_text
     assert "2 runs in the gradebook" in report
 
+
+
+# --- the helper process ------------------------------------------------------------------------------
+
+
+def test_the_helper_reports_a_failed_job_and_survives_being_killed(tmp_path: Path, hw4_rubric) -> None:
+    from grader.web.worker import Worker, WorkerError
+
+    worker = Worker("test")
+    try:
+        (tmp_path / "a-file").write_text("")
+        with pytest.raises(WorkerError, match="NotADirectoryError|FileExistsError"):
+            worker.call("exports", tmp_path / "a-file" / "reports", hw4_rubric, [])
+        first = worker._proc.pid
+        worker._proc.kill()
+        worker._proc.wait()
+        out = make_gradebook(tmp_path / "reports", hw4_rubric, {"hana-8": "QED"})
+        (out / "grades.csv").unlink()
+        worker.call("exports", out, hw4_rubric, ["hana-8"])  # started again
+        assert worker._proc.pid != first and (out / "grades.csv").is_file()
+    finally:
+        worker.close()
+    assert worker._proc is None
