@@ -28,7 +28,21 @@ function flash(text, bad) {
 
 window.grader = {post: post, flash: flash};
 
+// "exports updating…" until the helper process has rebuilt index.html, grades.csv and junit.xml
+async function followExports() {
+  const el = document.getElementById("exports-status");
+  if (!el || el.textContent.indexOf("updating") < 0) return;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const response = await fetch("/api/status", {credentials: "same-origin"});
+    const status = await response.json();
+    if (status.exports_error) { el.textContent = "exports failed: " + status.exports_error; el.classList.add("bad"); return; }
+    if (!status.exports_pending) { el.textContent = "exports up to date"; return; }
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  followExports();
   const me = document.getElementById("me");
   if (me) me.addEventListener("click", async () => {
     const name = window.prompt("Your name (recorded with every score you give):", me.textContent);
