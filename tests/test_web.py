@@ -220,6 +220,14 @@ def test_plots_are_reused_from_the_report_drawn_from_the_same_result(tmp_path: P
 # --- release ---------------------------------------------------------------------------------------
 
 
+def test_the_release_button_writes_the_same_pages(out: Path, hw4_rubric) -> None:
+    with running(out, hw4_rubric, by="ta") as served, httpx.Client(base_url=served.base) as client:
+        client.get(served.url.replace(served.base, ""))
+        done = client.post("/api/release", headers={"X-CSRF-Token": served.app.keys.csrf}).json()
+    assert done["written"] == 3 and done["ungraded"] == 2 and Path(done["folder"]) == out / "release"
+    assert sorted(p.name for p in (out / "release").iterdir()) == [f"{i}.html" for i in IDS]
+
+
 def test_release_writes_one_self_contained_page_per_student(out: Path, hw4_rubric) -> None:
     wb = _wb(out, hw4_rubric)
     item = wb.add_item("T4", "the j ≠ i term is missing", -0.5, "ta")

@@ -102,6 +102,7 @@ def _t4_column(out: Path) -> dict[str, str]:
 def test_grading_t4_for_three_submissions_by_keyboard_only(browser, served, out, hw4_rubric) -> None:
     book, wb = _book(out, hw4_rubric)
     wb.add_item("T4", "the j ≠ i term is missing", -0.5, "ta-one")
+    wb.bank_add("T4", "Clear and complete.", "ta-one")
     page = _open(browser, served, name="ta-kbd")
     _ready(page)
     assert page.url.endswith("/grade/T4/alice-2041")  # the first ungraded
@@ -118,8 +119,10 @@ def test_grading_t4_for_three_submissions_by_keyboard_only(browser, served, out,
     _key_and_wait_navigation(page, "Enter")
     assert page.url.endswith("/grade/T4/carol-5529")
 
-    page.keyboard.press("c")
+    page.keyboard.press("b")  # the comment bank: type to find, Enter inserts into the comment
     page.keyboard.type("Clear and complete.")
+    page.keyboard.press("Enter")
+    assert page.input_value("#note") == "Clear and complete."
     page.keyboard.press("Escape")
     page.keyboard.press("Enter")  # the last one: nothing ungraded is left, the page stays and says so
     page.wait_for_selector("#flash:has-text('Every submission in this queue is scored')")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from markupsafe import Markup
 from starlette.applications import Starlette
@@ -46,7 +46,7 @@ MAX_NOTE = 5000
 def disguise(result: SubmissionResult, real: str, pseudonym: str) -> SubmissionResult:
     """The result with the real id replaced by the pseudonym everywhere it appears (messages, notes, paths)."""
     text = json.dumps(result.to_json(), ensure_ascii=False)
-    if len(real) >= 3:  # shorter ids would mangle ordinary words; they are replaced where they stand alone below
+    if len(real) >= 3:  # a one- or two-letter id would mangle ordinary words: it is replaced as the id only
         text = text.replace(json.dumps(real, ensure_ascii=False)[1:-1], json.dumps(pseudonym)[1:-1])
     return replace(SubmissionResult.from_json(json.loads(text)), submission=pseudonym)
 
@@ -129,7 +129,7 @@ class GradingApp:
             self._books.clear()
 
     def me(self, request: Request) -> str:
-        return request.cookies.get(ME_COOKIE.format(port=self.port)) or self.default_ta
+        return unquote(request.cookies.get(ME_COOKIE.format(port=self.port), "")) or self.default_ta
 
     def _page(self, template: str, request: Request, **context: Any) -> HTMLResponse:
         wb = self.wb()
