@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ def serve(out: Path, rubric: Rubric, *, say: Callable[[str], None], **options: o
     served, sock = prepare(out, rubric, **options)  # type: ignore[arg-type]
     say(f"grading {rubric.id} in {out}; open this URL (it holds the access token):\n\n    {served.url}\n")
     say("Press Ctrl-C to stop.")
+    sys.stdout.flush()  # the URL must reach a log file or a pipe now, not when the server stops
     try:
         served.server.run(sockets=[sock])
     finally:
