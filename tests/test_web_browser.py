@@ -65,7 +65,7 @@ def served(out: Path, hw4_rubric: rubric_mod.Rubric) -> Iterator[Served]:
 
 def _open(browser: object, served: Served, path: str = "/", name: str | None = None) -> object:
     context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
-    context.set_default_timeout(15000)  # a missed wait fails in seconds, not at pytest's leisure
+    context.set_default_timeout(30000)  # a bound on a wait for an element or a state, never a sleep
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
