@@ -53,6 +53,9 @@ class PlotCache:
         self.out = out
         self.size = size
         self._png: OrderedDict[str, str | None] = OrderedDict()
+        # a plot's key by identity: the redrawer keeps a run's result, so its Plot objects come back,
+        # and hashing a T12 plot's data (12,544 pixel values) costs 9 ms each time
+        self._keys: OrderedDict[int, tuple[Plot, str]] = OrderedDict()
         self._lock = threading.Lock()
         self.drawn = 0  # plots actually drawn (the rest came from memory or from a report on disk)
 
@@ -85,14 +88,26 @@ class PlotCache:
         if len(found) != len(plots):
             return
         for plot, png in zip(plots, found, strict=True):
-            self._put(plot_key(plot), valid_png(png) if png else None)
+            self._put(self.key(plot), valid_png(png) if png else None)
+
+    def key(self, plot: Plot) -> str:
+        with self._lock:
+            known = self._keys.get(id(plot))
+            if known is not None and known[0] is plot:
+                return known[1]
+        key = plot_key(plot)
+        with self._lock:
+            self._keys[id(plot)] = (plot, key)
+            while len(self._keys) > 4 * self.size:
+                self._keys.popitem(last=False)
+        return key
 
     def drawer(self, result: SubmissionResult) -> Callable[[Plot], str | None]:
         seeded = False
 
         def draw(plot: Plot) -> str | None:
             nonlocal seeded
-            key = plot_key(plot)
+            key = self.key(plot)
             hit, png = self._get(key)
             if not hit and not seeded:
                 seeded = True
