@@ -439,6 +439,54 @@ def similarity(out: Path, rubric_name: str) -> None:
 
 
 @main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--rubric", "rubric_name", default="hw4", show_default=True, help="The rubric OUT was graded with.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Keep the default unless every machine that reaches it is trusted.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="0: any free port.")
+@click.option("--blind/--no-blind", default=None,
+              help="Hide submission ids behind pseudonyms (kept in the gradebook for every TA until one unblinds).")
+@click.option("--by", "graded_by", default=None, help="Default TA name for scores.  [default: your login name]")
+@click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The secret for hidden inputs, for regrades.  [default: as for `grader grade`]")
+def serve(out: Path, rubric_name: str, host: str, port: int, blind: bool | None, graded_by: str | None,
+          secret_file: Path | None) -> None:
+    """Grade written answers together in a browser: a queue per manual task, rubric items, live pages.
+
+    Prints a URL with an access token; several TAs may use it (or their own servers) on the same
+    OUT at once. Scores land in OUT/gradebook.sqlite like `grader manual`'s, and the reports and
+    exports in OUT follow. See docs/web.md.
+    """
+    from grader.web.book import WebBookError
+    from grader.web.serve import serve as run_server
+
+    try:
+        run_server(out, _load_rubric(rubric_name), say=click.echo, host=host, port=port, blind=blind,
+                   by=graded_by or _login_name(), secret_file=secret_file)
+    except (WebBookError, OSError) as exc:  # no gradebook, or the port is taken
+        raise click.UsageError(str(exc)) from None
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--rubric", "rubric_name", default="hw4", show_default=True, help="The rubric OUT was graded with.")
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the feedback pages.  [default: OUT/release]")
+def release(out: Path, rubric_name: str, dest: Path | None) -> None:
+    """Write each student's feedback as one self-contained HTML page: the student view of their
+    report (hidden checks as pass/fail only) with the TAs' rubric items and comments."""
+    from grader.web.book import WebBookError
+    from grader.web.release import release_from_folder
+
+    try:
+        summary = release_from_folder(out, _load_rubric(rubric_name), dest)
+    except WebBookError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"wrote {summary.written} feedback page(s) into {summary.folder}"
+               + (f"; {summary.ungraded} task(s) graded by hand are not scored yet" if summary.ungraded else ""))
+
+
+@main.command()
 def doctor() -> None:
     """Say which sandbox level this machine gives student code, and why not a stronger one.
 

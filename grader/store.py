@@ -125,6 +125,12 @@ class Gradebook:
     def close(self) -> None:
         self._db.close()
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (autocommit), for modules that keep tables of their own in this file:
+        the web app's rubric items, pseudonyms and settings (grader/web/book.py, docs/web.md)."""
+        return self._db
+
     def __enter__(self) -> Gradebook:
         return self
 

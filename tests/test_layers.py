@@ -42,6 +42,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "presentation": ("grader.presentation",),
     "orchestration": ("grader.pipeline", "grader.executors", "grader.store", "grader.workflows", "grader.authoring",
                       "grader.course", "grader.similarity"),
+    "web": ("grader.web",),  # grader serve: beside the command line, above the layers
     "commands": ("grader.cli",),
 }
 # what each layer may import from the grader (its own layer included)
@@ -51,10 +52,11 @@ MAY_IMPORT: dict[str, set[str]] = {
     "judgement": {"foundation", "execution", "judgement"},
     "presentation": {"foundation", "presentation"},
     "orchestration": {"foundation", "execution", "judgement", "presentation", "orchestration"},
+    "web": {"foundation", "execution", "judgement", "presentation", "orchestration", "web"},
     "commands": set(LAYERS),
 }
 PACKAGES = {"grader.execution", "grader.judgement", "grader.presentation", "grader.workflows", "grader.authoring",
-            "grader.course"}
+            "grader.course", "grader.web"}
 
 
 def layer_of(module: str) -> str | None:
@@ -131,14 +133,16 @@ PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook", "gr
 SIMILARITY = ["grader.judgement.similarity.fingerprint", "grader.judgement.similarity.index",
               "grader.judgement.similarity.documents", "grader.judgement.similarity.settings"]
 RULES: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", "jinja2", "rich")),
+    **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", "grader.web", "jinja2", "rich")),
     "grader.judgement.submission": ("grader.presentation", "jinja2", "rich"),
     "grader.judgement.verdict": ("grader.presentation", "jinja2", "rich"),
     "grader.api": ("grader.presentation", "grader.pipeline", "jinja2", "rich", "click"),
     # similarity reads code as text: no pages, no gradebook, and nothing that runs student code
     **dict.fromkeys(SIMILARITY, ("grader.presentation", "jinja2", "rich", "grader.store", "grader.execution.session",
                                  "grader.execution.sandbox", "grader.execution.zygote")),
-    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement", "grader.course")),
+    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement", "grader.course", "grader.web")),
+    # a batch never loads the web app's server
+    "grader.pipeline": ("grader.web", "starlette", "uvicorn"),
     # deadline arithmetic is shared data, like grader.results: it loads no layer and no parser of downloads
     "grader.lateness": ("grader.execution", "grader.judgement", "grader.presentation", "grader.course",
                         "yaml", "dulwich"),
@@ -149,6 +153,7 @@ CONTROLS: dict[str, tuple[str, ...]] = {
     "grader.course.importers": ("grader.execution", "grader.judgement", "yaml", "dulwich"),
     "grader.course.exports": ("grader.presentation", "grader.judgement", "grader.store"),
     "grader.similarity": ("grader.presentation", "grader.judgement.similarity", "grader.store"),
+    "grader.web.app": ("grader.judgement", "grader.presentation", "grader.store", "starlette"),
 }
 
 
@@ -158,7 +163,7 @@ def _all_imports() -> dict[str, list[str]]:
     procs = {
         name: subprocess.Popen([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(PROJECT)!r}); "
                                 + _SCRIPT, name], cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for name in [*RULES, *CONTROLS]
+        for name in dict.fromkeys([*RULES, *CONTROLS])
     }
     loaded = {}
     for name, proc in procs.items():

@@ -5,7 +5,8 @@ A submission written to leak (it prints the inputs it is given and raises with t
 message whenever they are not the notebook's toy data) is graded in every student-facing way:
 `grader check` (terminal lines, coloured table, HTML report, result.json, JUnit, GitHub
 annotations and summary), `grader gradescope` (results.json, hidden checks run with a known
-secret), and the student views of the TA's result that batch exports use. The forbidden values
+secret), the student views of the TA's result that batch exports use, and the feedback page
+`grader release` writes from a gradebook holding that result with a TA's rubric item and comment. The forbidden values
 are collected independently: the hidden inputs are drawn again from the same secret, the hidden
 expected values and check names are read from the TA's result of the same submission, and
 the reference solution's own lines come from its source. As a control, the TA's result must
@@ -38,6 +39,7 @@ from grader.presentation.student_view import student_view
 from grader.presentation.terminal import plain_report, rich_table
 from grader.results import Cause, Status, StudentError, SubmissionResult, TaskResult, Visibility
 from grader.store import GRADEBOOK_FILE, Gradebook
+from grader.web.book import WebBook
 
 from .conftest import SECRET, SOLUTION, STARTER
 
@@ -199,6 +201,7 @@ def artifacts(leaky: Path, ta_result: SubmissionResult, hw4: rubric_mod.Rubric,
                                                str(base / "results.json"), "--secret-file", str(secret_file)])
         assert gradescope.exit_code == 0, gradescope.output
         found["gradescope: results.json"] = (base / "results.json").read_text()
+        found["release: feedback page (grader release)"] = _released(base / "reports", ta_result, hw4, leaky)
     shown = student_view(ta_result)
     found["batch export: JUnit (student view)"] = junit_xml([ta_result], student_view=True)
     found["batch export: report.html (student view)"] = render_report(shown, for_student=True)
@@ -208,6 +211,30 @@ def artifacts(leaky: Path, ta_result: SubmissionResult, hw4: rubric_mod.Rubric,
     found["batch export: plain lines"] = plain_report(shown)
     found["batch export: gradescope"] = json.dumps(gradescope_results(ta_result), ensure_ascii=False)
     return found
+
+
+RELEASE_NOTE = "TA note: see the quotient rule"
+
+
+def _released(out: Path, ta_result: SubmissionResult, hw4: rubric_mod.Rubric, leaky: Path) -> str:
+    """`grader release` on a gradebook holding the TA's result, with a rubric item and a comment on T4."""
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        book.record(ta_result, str(leaky))
+        wb = WebBook(book, hw4)
+        item = wb.add_item("T4", "the j ≠ i term is missing", -0.5, "ta")
+        wb.save_grade(SUB_ID, "T4", [item.id], 0.0, RELEASE_NOTE, "ta", 0)
+    done = CliRunner().invoke(main, ["release", str(out)])
+    assert done.exit_code == 0, done.output
+    return (out / "release" / f"{SUB_ID}.html").read_text()
+
+
+def test_the_release_page_is_the_students_and_the_search_would_see_the_tas(
+        artifacts: dict[str, str], ta_result: SubmissionResult, forbidden: dict[str, set[str]]) -> None:
+    """The release page's control: it carries the TA's feedback, and the TA's page of the same result leaks."""
+    page = artifacts["release: feedback page (grader release)"]
+    assert RELEASE_NOTE in page and "the j ≠ i term is missing" in page and "hidden check" in page
+    ta_page = render_report(ta_result)
+    assert any(value in ta_page for value in forbidden["hidden input"] | forbidden["hidden expected value"])
 
 
 def test_the_leaky_submission_really_exposes_hidden_inputs_to_the_ta(ta_result: SubmissionResult,
@@ -223,7 +250,7 @@ def test_the_leaky_submission_really_exposes_hidden_inputs_to_the_ta(ta_result: 
 
 
 def test_no_student_facing_artifact_leaks(artifacts: dict[str, str], forbidden: dict[str, set[str]]) -> None:
-    assert len(artifacts) == 13
+    assert len(artifacts) == 14
     leaks = [(artifact, kind, value) for artifact, text in artifacts.items()
              for kind, values in forbidden.items() for value in values if value in text]
     assert not leaks, leaks[:10]

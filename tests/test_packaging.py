@@ -67,6 +67,9 @@ def test_wheel_carries_the_rubrics_and_the_reference(dists: dict[str, Path]) -> 
     assert "grader/presentation/templates/report.html.j2" in names
     # nothing is left out: every file of the three shipped trees is in the wheel, at its mapped place
     shipped = {f"grader/{p.relative_to(PROJECT / 'grader')}" for p in (PROJECT / "grader").rglob("*.py")}
+    # the web app's templates and the static files it serves (KaTeX and its fonts: no CDN)
+    shipped |= {f"grader/{p.relative_to(PROJECT / 'grader')}" for p in (PROJECT / "grader" / "web").rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts}
     for top in ("rubrics", "reference"):
         shipped |= {f"{data}{p.relative_to(PROJECT)}" for p in (PROJECT / top).rglob("*")
                     if p.is_file() and "__pycache__" not in p.parts}

@@ -16,19 +16,21 @@ import json
 import math
 import re
 import statistics
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from grader.lateness import Lateness
 from grader.presentation.atomic import write_text_atomic
 from grader.presentation.lateness_view import late_view
 from grader.presentation.plots import render_plot
 from grader.presentation.similarity_pages import index_rows, page_href
-from grader.results import AUTO_GRADED, Cause, CheckResult, NotebookReport, Status, SubmissionResult, TaskResult
+from grader.results import AUTO_GRADED, Cause, CheckResult, NotebookReport, Plot, Status, SubmissionResult, TaskResult
 from grader.similarity_results import SimilarityReport
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -41,6 +43,8 @@ _MAX_SOURCE_CHARS = 6000
 _MAX_PNG_BYTES = 600 * 1024
 _MAX_NOTEBOOK_IMAGES = 24
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# a static page loads nothing and runs nothing: inline CSS, data: images only
+STATIC_CSP = Markup("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")
 
 STATUS_LEGEND: tuple[tuple[str, str], ...] = (
     ("pass", "all counted checks passed"),
@@ -216,8 +220,13 @@ class _PlotView:
     png: str | None  # None: "plot unavailable"
 
 
-def _plots(task: TaskResult) -> list[_PlotView]:
-    return [_PlotView(str(p.title), valid_png(render_plot(p))) for p in task.plots]
+def draw_plot(plot: Plot) -> str | None:
+    """A plot as base64 PNG, or None ("plot unavailable"); the default for render_report's `plot_png`."""
+    return valid_png(render_plot(plot))
+
+
+def _plots(task: TaskResult, plot_png: Callable[[Plot], str | None]) -> list[_PlotView]:
+    return [_PlotView(str(p.title), plot_png(p)) for p in task.plots]
 
 
 @dataclass(frozen=True)
@@ -319,12 +328,23 @@ def _notebook(nb: NotebookReport | None) -> _NotebookView | None:
     )
 
 
-def render_report(result: SubmissionResult, *, for_student: bool = False, lateness: Lateness | None = None) -> str:
+def notebook_view(nb: NotebookReport | None) -> _NotebookView | None:
+    """The notebook as the report shows it (cells, outputs, checked images), for other pages to reuse."""
+    return _notebook(nb)
+
+
+def render_report(result: SubmissionResult, *, for_student: bool = False, lateness: Lateness | None = None,
+                  chrome: Mapping[str, Any] | None = None, plot_png: Callable[[Plot], str | None] = draw_plot) -> str:
     """Give a TA (or the student) one page that explains every point given or withheld.
 
     A grader failure is shown as such, loudly, so nobody reads it as a zero; hidden checks are
     tagged so a TA knows what not to paste back to a student verbatim. `for_student` words the
     legend for a student (pass it the student view of the result: see student_view).
+
+    `chrome` lets another page reuse this one's template (the web app's live report, a released
+    feedback page): `csp` replaces the content security policy, `head` (Markup) goes into <head>,
+    `top` and `bottom` (Markup) above and below the report. `plot_png` draws a plot (a cache can
+    stand in: drawing the plots is most of a report's cost).
     """
     counts: dict[str, int] = {}
     for t in result.tasks:
@@ -338,11 +358,12 @@ def render_report(result: SubmissionResult, *, for_student: bool = False, latene
             sandbox_warning=_sandbox_warning(result.sandbox),
             max_output_chars=_MAX_OUTPUT_CHARS,
             Cause=Cause,
-            plots=[_plots(t) for t in result.tasks],
+            plots=[_plots(t, plot_png) for t in result.tasks],
             notebook=_notebook(result.notebook),
             mismatch_tasks=[t.id for t in result.tasks if any(is_mismatch(c) for c in t.checks)],
             for_student=for_student,
             late=late_view(lateness, result.score, result.max_score),
+            chrome={"csp": STATIC_CSP, **(chrome or {})},
         )
     )
 
@@ -402,10 +423,12 @@ def render_index(
     results: list[SubmissionResult], task_ids: list[str], task_titles: dict[str, str],
     lateness: dict[str, Lateness] | None = None,
     similarity: SimilarityReport | None = None,
+    *, chrome: Mapping[str, Any] | None = None,
 ) -> str:
     """Let a TA scan the whole class at once and spot weak tasks and grader failures.
 
     Links are relative (`<id>/report.html`) so the output directory can be moved or zipped.
+    `chrome` as for render_report (the web app's live overview).
     """
     ordered = sorted(results, key=lambda r: r.submission)
     rows = []
@@ -445,6 +468,7 @@ def render_index(
                     for r in ordered
                 }
             ),
+            chrome={"csp": STATIC_CSP, **(chrome or {})},
         )
     )
 

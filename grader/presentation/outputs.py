@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from grader.lateness import Lateness
 from grader.presentation.atomic import write_bytes_atomic
 from grader.presentation.gradescope import gradescope_json_text
-from grader.presentation.html import render_report
-from grader.results import SubmissionResult
+from grader.presentation.html import draw_plot, render_report
+from grader.results import Plot, SubmissionResult
 
 RESULT_FILE = "result.json"
 REPORT_FILE = "report.html"
@@ -32,15 +33,20 @@ def fallback_report(exc: BaseException) -> str:
             "The verdicts are in result.json.</p>\n")
 
 
-def render_files(result: SubmissionResult, *, for_student: bool = False,
-                 gradescope: bool = False, lateness: Lateness | None = None) -> dict[str, bytes]:
-    """Everything written into the submission's folder, by file name; `for_student` words the report for one."""
-    files = {RESULT_FILE: result_json_text(result).encode()}
+def render_files(result: SubmissionResult, *, for_student: bool = False, gradescope: bool = False,
+                 lateness: Lateness | None = None, plot_png: Callable[[Plot], str | None] = draw_plot,
+                 result_json: str | None = None) -> dict[str, bytes]:
+    """Everything written into the submission's folder, by file name; `for_student` words the report for one.
+
+    `lateness` shows the submission's lateness; `plot_png` draws the report's plots (see render_report) and
+    `result_json` is result_json_text(result) when the caller has it already: the web app redraws a report
+    per TA score from cached pieces."""
+    files = {RESULT_FILE: (result_json if result_json is not None else result_json_text(result)).encode()}
     if gradescope:  # a batch's export: what Gradescope would show the student (hidden checks: pass/fail only)
         files[GRADESCOPE_FILE] = gradescope_json_text(result).encode()
     files.update(result.artifacts)
     try:
-        page = render_report(result, for_student=for_student, lateness=lateness)
+        page = render_report(result, for_student=for_student, lateness=lateness, plot_png=plot_png)
     except Exception as exc:  # noqa: BLE001 - result.json is written; one broken page must not end the batch
         page = fallback_report(exc)
     files[REPORT_FILE] = page.encode()
