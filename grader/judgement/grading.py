@@ -26,6 +26,7 @@ from grader import __version__
 from grader.execution.notebook import NotebookLimits, NotebookRun, ProbeServing, run_notebook
 from grader.execution.probe_api import IMPORT_PROBE
 from grader.execution.sandbox import DATA_MOUNT, Sandbox, detect
+from grader.execution.scripts import ScriptRun
 from grader.execution.session import (
     GRADER_SRC,
     Limits,
@@ -41,11 +42,13 @@ from grader.judgement.hidden import HiddenInputs
 from grader.judgement.hints import hint_for
 from grader.judgement.notebook_report import notebook_report
 from grader.judgement.rubric import Rubric, TaskSpec
+from grader.judgement.script_runs import ScriptRuns
 from grader.results import (
     AFTER_SUBMISSION,
     Cause,
     CheckResult,
     Plot,
+    ScriptReport,
     Status,
     StudentError,
     SubmissionResult,
@@ -180,6 +183,7 @@ class SubmissionRun:
         self._namespace_runner: ProbeRunner | None = None
         self._namespace_problem: str | None = None
         self._lock = threading.Lock()
+        self.scripts: ScriptRuns | None = None  # the rubric's [scripts], when it has any
 
     def start_notebook(self) -> None:
         """Run the notebook in the background while the module checks use the other core."""
@@ -315,6 +319,18 @@ class TaskContext:
             return None
         waited = time.monotonic()
         run = self._run.notebook()
+        self._deadline += time.monotonic() - waited
+        return run
+
+    def script(self, name: str) -> ScriptRun | None:
+        """The run of the rubric's script `name` (`[scripts.<name>]`): its status, output, figures and the
+        files it saved, run once per submission. None in a quick student check, which runs no scripts.
+
+        Waiting for it does not count against the task's time limit."""
+        if self._run is None or self._run.scripts is None:
+            raise KeyError(f"the rubric has no [scripts.{name}]")
+        waited = time.monotonic()
+        run = self._run.scripts.script(name)
         self._deadline += time.monotonic() - waited
         return run
 
@@ -597,11 +613,11 @@ def grade_submission(source: Path, rubric: Rubric, secret: bytes | None, *, pyth
                           for t in rubric.tasks)
             return SubmissionResult(tasks=tasks, duration_s=round(time.monotonic() - started, 3),
                                     content_hash=content_hash(source), **base)
-        tasks, notebook = _grade_workspace(workspace, rubric, secret if mode.hidden else None, Path(tmp), python,
-                                           sub_id, sandbox, mode)
+        tasks, notebook, scripts = _grade_workspace(
+            workspace, rubric, secret if mode.hidden else None, Path(tmp), python, sub_id, sandbox, mode)
     report, artifacts = notebook_report(notebook)
     return SubmissionResult(tasks=tuple(tasks), content_hash=workspace.content_hash, notes=tuple(workspace.notes),
-                            duration_s=round(time.monotonic() - started, 3), notebook=report,
+                            duration_s=round(time.monotonic() - started, 3), notebook=report, scripts=scripts,
                             artifacts=artifacts, **base)
 
 
@@ -615,7 +631,7 @@ def _missing_file_message(workspace: Workspace, relpath: str) -> str:
 
 def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None, tmp: Path, python: str | None,
                      sub_id: str, sandbox: Sandbox, mode: GradingMode = TA_MODE,
-                     ) -> tuple[list[TaskResult], NotebookRun | None]:
+                     ) -> tuple[list[TaskResult], NotebookRun | None, tuple[ScriptReport, ...]]:
     answers_file = rubric.files.get("answers", "answers.md")
     doc = None
     answers_path = workspace.find(answers_file)
@@ -641,9 +657,11 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None,
                 sandbox=sandbox, data=rubric.data, **({"python": python} if python else {})))
     runner = ProbeRunner(session) if session else None
     run = SubmissionRun(rubric, workspace, sandbox, tmp, python or sys.executable, runner)
+    run.scripts = ScriptRuns(rubric, workspace, sandbox, tmp, python or sys.executable, run_scripts=mode.notebook)
     results: list[TaskResult] = []
     try:
-        # the notebook runs alongside the module checks, on its own budget
+        # the notebook and the scripts run alongside the module checks, each on its own budget
+        run.scripts.start()
         if mode.notebook:
             run.start_notebook()
         if runner is not None:
@@ -654,9 +672,10 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None,
     finally:
         # joined here in any case: the kernel never outlives its submission (None when it never started)
         notebook = run.finish()
+        shown = run.scripts.finish()
         if session is not None:
             session.close()
-    return _apply_dependencies(results), notebook
+    return _apply_dependencies(results), notebook, shown
 
 
 def _check_import(rubric: Rubric, runner: ProbeRunner) -> TaskResult | None:
@@ -685,6 +704,10 @@ def _grade_task(task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidd
             return grade_answers(task, doc, answers_file)
         if task.grader == "manual":
             return grade_manual(task, doc, answers_file)
+        if not mode.notebook and any(need in rubric.scripts for need in task.needs):
+            return TaskResult(task.id, task.title, Status.PENDING, None, task.points,
+                              f"not run in a quick check: it needs a script's training run ({AFTER_SUBMISSION}; "
+                              "`grader check --notebook` runs it here)")
         if "notebook" in task.needs and not mode.notebook:
             return TaskResult(task.id, task.title, Status.PENDING, None, task.points,
                               f"not run in a quick check: it needs the notebook run ({AFTER_SUBMISSION}; "

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from grader.execution.scripts import ScriptSpec
 from grader.execution.session import Limits
 
 GRADER_KINDS = ("answers", "checks", "manual", "pending")
@@ -83,6 +84,7 @@ class Rubric:
     answers_template: Path | None = None
     notebook: dict[str, Any] | None = None  # [notebook]: limits and the final cell that extracts results
     data: dict[str, Path] = field(default_factory=dict)  # [data]: read-only folders next to student files
+    scripts: dict[str, ScriptSpec] = field(default_factory=dict)  # [scripts]: run headlessly on a budget
     fingerprint: str = ""
     _checks: ModuleType | None = None
     _reference: ModuleType | None = None
@@ -193,6 +195,21 @@ def _task(data: dict[str, Any], defaults: Limits, where: Path) -> TaskSpec:
         raise RubricError(f"{where}: a task is missing the field {exc}") from None
 
 
+def _scripts(section: dict[str, Any], where: Path) -> dict[str, ScriptSpec]:
+    """`[scripts.<name>]`: path, cpu_s, wall_s, memory_mb, outputs, args."""
+    specs = {}
+    for name, entry in section.items():
+        if not isinstance(entry, dict) or "path" not in entry:
+            raise RubricError(f"{where}: [scripts.{name}] needs a path")
+        wall = entry.get("wall_s")
+        specs[name] = ScriptSpec(name, str(entry["path"]), cpu_s=float(entry.get("cpu_s", 60)),
+                                 wall_s=float(wall) if wall is not None else None,
+                                 memory_mb=int(entry.get("memory_mb", 2048)),
+                                 outputs=tuple(str(o) for o in entry.get("outputs", ())),
+                                 args=tuple(str(a) for a in entry.get("args", ())))
+    return specs
+
+
 def load(name_or_path: str) -> Rubric:
     path = find(name_or_path)
     raw = path.read_bytes()
@@ -227,6 +244,7 @@ def load(name_or_path: str) -> Rubric:
     for name, folder in data_dirs.items():
         if not folder.is_dir():
             raise RubricError(f"{path}: [data] {name} = {folder} is not a folder")
+    scripts = _scripts(data.get("scripts", {}), path)
     reference = data.get("reference", {}).get("module")
     digest = hashlib.sha256(raw)
     for extra in (checks, module.get("probes"), reference, (notebook or {}).get("final_cell"),
@@ -242,6 +260,6 @@ def load(name_or_path: str) -> Rubric:
         checks_path=(here / checks).resolve() if checks else None,
         reference_path=(here / reference).resolve() if reference else None,
         answers_template=(here / template).resolve() if template else None,
-        notebook=notebook, data=data_dirs,
+        notebook=notebook, data=data_dirs, scripts=scripts,
         fingerprint=digest.hexdigest()[:16],
     )

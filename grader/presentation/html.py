@@ -25,7 +25,16 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from grader.presentation.atomic import write_text_atomic
 from grader.presentation.plots import render_plot
-from grader.results import AUTO_GRADED, Cause, CheckResult, NotebookReport, Status, SubmissionResult, TaskResult
+from grader.results import (
+    AUTO_GRADED,
+    Cause,
+    CheckResult,
+    NotebookReport,
+    ScriptReport,
+    Status,
+    SubmissionResult,
+    TaskResult,
+)
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -315,6 +324,54 @@ def _notebook(nb: NotebookReport | None) -> _NotebookView | None:
     )
 
 
+@dataclass(frozen=True)
+class _FigureView:
+    title: str
+    png: str
+
+
+@dataclass(frozen=True)
+class _ScriptView:
+    name: str
+    path: str
+    status: str
+    tone: str
+    message: str
+    timing: str
+    output: str
+    figures: tuple[_FigureView, ...]
+    n_dropped_figures: int
+    files: tuple[str, ...]
+
+
+_SCRIPT_TONES = {"ok": "ok", "error": "bad", "killed": "bad", "failed": "bad", "timeout": "timeout"}
+_MAX_SCRIPT_FIGURES = 24
+
+
+def _scripts(reports: tuple[ScriptReport, ...]) -> list[_ScriptView]:
+    views = []
+    left = _MAX_SCRIPT_FIGURES
+    for script in reports:
+        figures, dropped = [], 0
+        for fig in script.figures:
+            png = valid_png(fig.png) if left > 0 else None
+            if png is None:
+                dropped += 1
+                continue
+            left -= 1
+            figures.append(_FigureView(f"{_text_of(fig.name)} ({_text_of(fig.how)})", png))
+        timing = ""
+        if script.status not in ("missing", "failed"):
+            timing = f"{float(script.cpu_s):.1f} CPU-s of a {float(script.cpu_budget_s):g} s budget, " \
+                     f"{float(script.wall_s):.1f} s wall-clock"
+        status = _text_of(script.status)
+        views.append(_ScriptView(_text_of(script.name), _text_of(script.path), status,
+                                 _SCRIPT_TONES.get(status, "grey"), _clip(_text_of(script.message), _MAX_VALUE_CHARS),
+                                 timing, _clip(_text_of(script.output)), tuple(figures), dropped,
+                                 tuple(_text_of(f) for f in script.files)))
+    return views
+
+
 def render_report(result: SubmissionResult, *, for_student: bool = False) -> str:
     """Give a TA (or the student) one page that explains every point given or withheld.
 
@@ -336,6 +393,7 @@ def render_report(result: SubmissionResult, *, for_student: bool = False) -> str
             Cause=Cause,
             plots=[_plots(t) for t in result.tasks],
             notebook=_notebook(result.notebook),
+            scripts=_scripts(result.scripts),
             mismatch_tasks=[t.id for t in result.tasks if any(is_mismatch(c) for c in t.checks)],
             for_student=for_student,
         )
