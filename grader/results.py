@@ -297,6 +297,35 @@ class ScriptReport:
 
 
 @dataclass(frozen=True)
+class DocumentReport:
+    """A written report from the submission, for the TA: PDF pages as base64 PNGs, or Markdown/text.
+
+    `status`: ok, invalid (could not be read), missing or failed (the grader's); `tasks` are the
+    manual tasks it feeds."""
+
+    name: str
+    status: str
+    message: str
+    path: str | None = None
+    kind: str = ""
+    page_count: int = 0
+    pages: tuple[str, ...] = ()
+    text: str = ""
+    tasks: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "message": self.message, "path": self.path,
+                "kind": self.kind, "page_count": self.page_count, "pages": list(self.pages), "text": self.text,
+                "tasks": list(self.tasks)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DocumentReport:
+        return cls(data["name"], data["status"], data.get("message", ""), data.get("path"), data.get("kind", ""),
+                   data.get("page_count", 0), tuple(data.get("pages", ())), data.get("text", ""),
+                   tuple(data.get("tasks", ())))
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     submission: str
     rubric: str
@@ -310,6 +339,7 @@ class SubmissionResult:
     notes: tuple[str, ...] = field(default=())  # submission-level messages (layout fixes, junk ignored)
     notebook: NotebookReport | None = None
     scripts: tuple[ScriptReport, ...] = ()  # scripts the rubric ran (script mode)
+    documents: tuple[DocumentReport, ...] = ()  # written reports shown to the TA
     # files to write next to result.json (the executed notebook); not part of the JSON itself
     artifacts: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
@@ -354,6 +384,7 @@ class SubmissionResult:
             "notes": list(self.notes),
             "notebook": self.notebook.to_json() if self.notebook else None,
             **({"scripts": [x.to_json() for x in self.scripts]} if self.scripts else {}),
+            **({"documents": [d.to_json() for d in self.documents]} if self.documents else {}),
         }
 
     @classmethod
@@ -371,4 +402,5 @@ class SubmissionResult:
             notes=tuple(data.get("notes", ())),
             notebook=NotebookReport.from_json(data["notebook"]) if data.get("notebook") else None,
             scripts=tuple(ScriptReport.from_json(x) for x in data.get("scripts", ())),
+            documents=tuple(DocumentReport.from_json(d) for d in data.get("documents", ())),
         )

@@ -22,8 +22,9 @@ CHECKS = PROJECT / "rubrics/hw4/checks.py"
 _SCRIPT = "import importlib, json, sys; importlib.import_module(sys.argv[1]); print(json.dumps(sorted(sys.modules)))"
 
 EXECUTION = ["grader.execution.session", "grader.execution.wire", "grader.execution.zygote",
-             "grader.execution.workspace", "grader.execution.scripts", "grader.execution.script_boot"]
-PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook"]
+             "grader.execution.workspace", "grader.execution.scripts", "grader.execution.script_boot",
+             "grader.execution.documents"]
+PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook", "grader.presentation.documents"]
 RULES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", "jinja2", "rich")),
     "grader.judgement.grading": ("grader.presentation", "jinja2", "rich"),

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from grader import __version__
+from grader.execution.documents import DocumentRun, DocumentStatus
 from grader.execution.notebook import NotebookLimits, NotebookRun, ProbeServing, run_notebook
 from grader.execution.probe_api import IMPORT_PROBE
 from grader.execution.sandbox import DATA_MOUNT, Sandbox, detect
@@ -47,6 +48,7 @@ from grader.results import (
     AFTER_SUBMISSION,
     Cause,
     CheckResult,
+    DocumentReport,
     Plot,
     ScriptReport,
     Status,
@@ -183,7 +185,7 @@ class SubmissionRun:
         self._namespace_runner: ProbeRunner | None = None
         self._namespace_problem: str | None = None
         self._lock = threading.Lock()
-        self.scripts: ScriptRuns | None = None  # the rubric's [scripts], when it has any
+        self.scripts: ScriptRuns | None = None  # the rubric's [scripts] and [documents], when it has any
 
     def start_notebook(self) -> None:
         """Run the notebook in the background while the module checks use the other core."""
@@ -527,6 +529,18 @@ def grade_manual(task: TaskSpec, doc: answers_mod.AnswersDoc | None, answers_fil
                       task.message or "awaits a TA: the submitted text is shown below", submitted_text=text[:20000])
 
 
+def grade_from_document(task: TaskSpec, document: DocumentRun) -> TaskResult:
+    """A manual task judged from a written report: the TA reads its pages next to the task."""
+    if document.status is DocumentStatus.MISSING:
+        return TaskResult(task.id, task.title, Status.MISSING, 0.0, task.points, document.message)
+    if document.status is DocumentStatus.FAILED:
+        return TaskResult(task.id, task.title, Status.ERROR, None, task.points, document.message, cause=Cause.GRADER)
+    where = f"judge from {document.path}" + (" (shown with this task)" if document.status is DocumentStatus.OK else
+                                             f": {document.message}")
+    return TaskResult(task.id, task.title, Status.MANUAL, None, task.points,
+                      f"{task.message or 'awaits a TA'}: {where}")
+
+
 def grade_checks(task: TaskSpec, ctx: TaskContext) -> TaskResult:
     func: Callable[[TaskContext], Iterable[CheckResult]] = getattr(ctx.rubric.checks(), task.check or "")
     checks: list[CheckResult] = []
@@ -613,12 +627,12 @@ def grade_submission(source: Path, rubric: Rubric, secret: bytes | None, *, pyth
                           for t in rubric.tasks)
             return SubmissionResult(tasks=tasks, duration_s=round(time.monotonic() - started, 3),
                                     content_hash=content_hash(source), **base)
-        tasks, notebook, scripts = _grade_workspace(
+        tasks, notebook, (scripts, documents) = _grade_workspace(
             workspace, rubric, secret if mode.hidden else None, Path(tmp), python, sub_id, sandbox, mode)
     report, artifacts = notebook_report(notebook)
     return SubmissionResult(tasks=tuple(tasks), content_hash=workspace.content_hash, notes=tuple(workspace.notes),
                             duration_s=round(time.monotonic() - started, 3), notebook=report, scripts=scripts,
-                            artifacts=artifacts, **base)
+                            documents=documents, artifacts=artifacts, **base)
 
 
 def _missing_file_message(workspace: Workspace, relpath: str) -> str:
@@ -631,7 +645,8 @@ def _missing_file_message(workspace: Workspace, relpath: str) -> str:
 
 def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None, tmp: Path, python: str | None,
                      sub_id: str, sandbox: Sandbox, mode: GradingMode = TA_MODE,
-                     ) -> tuple[list[TaskResult], NotebookRun | None, tuple[ScriptReport, ...]]:
+                     ) -> tuple[list[TaskResult], NotebookRun | None,
+                                                 tuple[tuple[ScriptReport, ...], tuple[DocumentReport, ...]]]:
     answers_file = rubric.files.get("answers", "answers.md")
     doc = None
     answers_path = workspace.find(answers_file)
@@ -702,6 +717,8 @@ def _grade_task(task: TaskSpec, rubric: Rubric, runner: ProbeRunner | None, hidd
             return TaskResult(task.id, task.title, Status.PENDING, None, task.points, task.message or "not graded yet")
         if task.grader == "answers":
             return grade_answers(task, doc, answers_file)
+        if task.grader == "manual" and task.document is not None and run is not None and run.scripts is not None:
+            return grade_from_document(task, run.scripts.document(task.document))
         if task.grader == "manual":
             return grade_manual(task, doc, answers_file)
         if not mode.notebook and any(need in rubric.scripts for need in task.needs):

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from grader.execution.documents import DocumentSpec
 from grader.execution.scripts import ScriptSpec
 from grader.execution.session import Limits
 
@@ -65,6 +66,7 @@ class TaskSpec:
     params: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     function: str | None = None  # the function in the module file this task grades (where CI points)
+    document: str | None = None  # a manual task judged from this [documents] entry (shown next to it)
 
 
 @dataclass
@@ -85,6 +87,7 @@ class Rubric:
     notebook: dict[str, Any] | None = None  # [notebook]: limits and the final cell that extracts results
     data: dict[str, Path] = field(default_factory=dict)  # [data]: read-only folders next to student files
     scripts: dict[str, ScriptSpec] = field(default_factory=dict)  # [scripts]: run headlessly on a budget
+    documents: dict[str, DocumentSpec] = field(default_factory=dict)  # [documents]: reports shown to the TA
     fingerprint: str = ""
     _checks: ModuleType | None = None
     _reference: ModuleType | None = None
@@ -189,7 +192,7 @@ def _task(data: dict[str, Any], defaults: Limits, where: Path) -> TaskSpec:
             check=data.get("check"), section=data.get("section", data["id"]), answers=answers,
             partial_credit=bool(data.get("partial_credit", False)), needs=tuple(data.get("needs", ())),
             limits=_limits(data.get("limits", {}), defaults), params=dict(data.get("params", {})),
-            message=data.get("message", ""), function=data.get("function"),
+            message=data.get("message", ""), function=data.get("function"), document=data.get("document"),
         )
     except KeyError as exc:
         raise RubricError(f"{where}: a task is missing the field {exc}") from None
@@ -207,6 +210,17 @@ def _scripts(section: dict[str, Any], where: Path) -> dict[str, ScriptSpec]:
                                  memory_mb=int(entry.get("memory_mb", 2048)),
                                  outputs=tuple(str(o) for o in entry.get("outputs", ())),
                                  args=tuple(str(a) for a in entry.get("args", ())))
+    return specs
+
+
+def _documents(section: dict[str, Any], where: Path) -> dict[str, DocumentSpec]:
+    """`[documents.<name>]`: paths (first found wins), max_pages."""
+    specs = {}
+    for name, entry in section.items():
+        paths = entry.get("paths") if isinstance(entry, dict) else None
+        if not paths or not all(isinstance(p, str) for p in paths):
+            raise RubricError(f"{where}: [documents.{name}] needs paths = [\"report.pdf\", ...]")
+        specs[name] = DocumentSpec(name, tuple(paths), max_pages=int(entry.get("max_pages", 16)))
     return specs
 
 
@@ -245,6 +259,10 @@ def load(name_or_path: str) -> Rubric:
         if not folder.is_dir():
             raise RubricError(f"{path}: [data] {name} = {folder} is not a folder")
     scripts = _scripts(data.get("scripts", {}), path)
+    documents = _documents(data.get("documents", {}), path)
+    for task in tasks:
+        if task.document is not None and task.document not in documents:
+            raise RubricError(f"{path}: task {task.id} names document {task.document!r}, which [documents] lacks")
     reference = data.get("reference", {}).get("module")
     digest = hashlib.sha256(raw)
     for extra in (checks, module.get("probes"), reference, (notebook or {}).get("final_cell"),
@@ -260,6 +278,6 @@ def load(name_or_path: str) -> Rubric:
         checks_path=(here / checks).resolve() if checks else None,
         reference_path=(here / reference).resolve() if reference else None,
         answers_template=(here / template).resolve() if template else None,
-        notebook=notebook, data=data_dirs, scripts=scripts,
+        notebook=notebook, data=data_dirs, scripts=scripts, documents=documents,
         fingerprint=digest.hexdigest()[:16],
     )

@@ -1,9 +1,10 @@
-"""A submission's scripts: each run once, in the background.
+"""A submission's scripts and written reports: each run (or rendered) once, in the background.
 
 The rubric's `[scripts]` run one after the other on a thread of their own while the function
 checks use the other core, as a notebook does; a task that reads a script's results waits for
-that script only, and the wait is not charged to the task. What ran becomes `ScriptReport`s for
-the report page.
+that script only, and the wait is not charged to the task. `[documents]` (a PDF or Markdown
+report) are rendered first: they are quick and feed the TA's manual tasks. What ran becomes
+`ScriptReport`s and `DocumentReport`s for the report page.
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ import base64
 import threading
 from pathlib import Path
 
+from grader.execution.documents import DocumentRun, DocumentStatus, render_document
 from grader.execution.sandbox import Sandbox
 from grader.execution.scripts import ScriptRun, ScriptStatus, run_script
 from grader.execution.session import GRADER_SRC
 from grader.execution.workspace import Workspace
 from grader.judgement.rubric import Rubric
-from grader.results import FigureReport, ScriptReport
+from grader.results import DocumentReport, FigureReport, ScriptReport
 
 GRADER_FAILURE = "GRADER FAILURE (not the student's fault)"
 
 
 class ScriptRuns:
-    """Runs the rubric's scripts for one submission, at most once each."""
+    """Runs the rubric's scripts and renders its documents for one submission, at most once each."""
 
     def __init__(self, rubric: Rubric, workspace: Workspace, sandbox: Sandbox, tmp: Path, python: str, *,
                  run_scripts: bool) -> None:
@@ -34,12 +36,14 @@ class ScriptRuns:
         self.python = python
         self.run_scripts = run_scripts
         self._scripts: dict[str, ScriptRun] = {}
+        self._documents: dict[str, DocumentRun] = {}
         self._script_done = {name: threading.Event() for name in rubric.scripts}
+        self._document_done = {name: threading.Event() for name in rubric.documents}
         self._thread: threading.Thread | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.run_scripts and self.rubric.scripts)
+        return bool(self.rubric.documents or (self.run_scripts and self.rubric.scripts))
 
     def start(self) -> None:
         if self.active and self._thread is None:
@@ -56,19 +60,37 @@ class ScriptRuns:
         self._script_done[name].wait()
         return self._scripts[name]
 
-    def finish(self) -> tuple[ScriptReport, ...]:
+    def document(self, name: str) -> DocumentRun:
+        self.start()
+        self._document_done[name].wait()
+        return self._documents[name]
+
+    def finish(self) -> tuple[tuple[ScriptReport, ...], tuple[DocumentReport, ...]]:
         """Wait for everything started, and what the report shows of it."""
         if self._thread is not None:
             self._thread.join()
-        return tuple(script_report(run) for run in self._scripts.values())
+        scripts = tuple(script_report(run) for run in self._scripts.values())
+        documents = tuple(document_report(run, tuple(t.id for t in self.rubric.tasks if t.document == run.spec.name))
+                          for run in self._documents.values())
+        return scripts, documents
 
     def _run_all(self) -> None:
+        for name, spec in self.rubric.documents.items():
+            try:
+                self._documents[name] = render_document(spec, self.workspace.root, sandbox=self.sandbox,
+                                                        python=self.python, grader_src=GRADER_SRC,
+                                                        workdir=self.tmp / "documents" / name)
+            except Exception as exc:  # noqa: BLE001 - a grader failure is reported as such, never lost
+                self._documents[name] = DocumentRun(spec, DocumentStatus.FAILED, f"{GRADER_FAILURE}: {exc}")
+            self._document_done[name].set()
         for name, spec in self.rubric.scripts.items():
+            if not self.run_scripts:
+                break
             try:
                 self._scripts[name] = run_script(spec, self.workspace.root, sandbox=self.sandbox, python=self.python,
                                                  grader_src=GRADER_SRC, workdir=self.tmp / "scripts" / name,
                                                  data=self.rubric.data)
-            except Exception as exc:  # noqa: BLE001 - a grader failure is reported as such, never lost
+            except Exception as exc:  # noqa: BLE001
                 self._scripts[name] = ScriptRun(spec, ScriptStatus.FAILED, f"{GRADER_FAILURE}: {exc}")
             self._script_done[name].set()
 
@@ -78,3 +100,8 @@ def script_report(run: ScriptRun) -> ScriptReport:
                         run.cpu_s, run.spec.cpu_s, run.output,
                         tuple(FigureReport(f.name, f.how, base64.b64encode(f.png).decode()) for f in run.figures),
                         tuple(sorted(run.files)))
+
+
+def document_report(run: DocumentRun, tasks: tuple[str, ...]) -> DocumentReport:
+    return DocumentReport(run.spec.name, run.status.value, run.message, run.path, run.kind, run.page_count,
+                          tuple(base64.b64encode(p).decode() for p in run.pages), run.text, tasks)

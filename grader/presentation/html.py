@@ -22,13 +22,16 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from grader.presentation.atomic import write_text_atomic
+from grader.presentation.documents import markdown_html, text_html
 from grader.presentation.plots import render_plot
 from grader.results import (
     AUTO_GRADED,
     Cause,
     CheckResult,
+    DocumentReport,
     NotebookReport,
     ScriptReport,
     Status,
@@ -346,6 +349,8 @@ class _ScriptView:
 
 _SCRIPT_TONES = {"ok": "ok", "error": "bad", "killed": "bad", "failed": "bad", "timeout": "timeout"}
 _MAX_SCRIPT_FIGURES = 24
+_MAX_DOCUMENT_PAGES = 24
+_MAX_PAGE_BYTES = 900 * 1024
 
 
 def _scripts(reports: tuple[ScriptReport, ...]) -> list[_ScriptView]:
@@ -372,6 +377,44 @@ def _scripts(reports: tuple[ScriptReport, ...]) -> list[_ScriptView]:
     return views
 
 
+@dataclass(frozen=True)
+class _DocumentView:
+    name: str
+    path: str
+    status: str
+    tone: str
+    message: str
+    pages: tuple[str, ...]
+    body: Markup | None  # a Markdown or text report as safe HTML
+    tasks: tuple[str, ...]
+
+
+def _documents(reports: tuple[DocumentReport, ...]) -> list[_DocumentView]:
+    views = []
+    for doc in reports:
+        pages = tuple(p for p in (valid_png(page, _MAX_PAGE_BYTES) for page in doc.pages[:_MAX_DOCUMENT_PAGES]) if p)
+        body = None
+        if doc.kind == "markdown" and doc.text:
+            body = Markup(markdown_html(_text_of(doc.text)))  # raw HTML is disabled in the parser
+        elif doc.text:
+            body = Markup(text_html(_text_of(doc.text)))  # escaped by text_html
+        status = _text_of(doc.status)
+        views.append(_DocumentView(_text_of(doc.name), _text_of(doc.path or ""), status,
+                                   {"ok": "ok", "invalid": "bad", "failed": "bad"}.get(status, "grey"),
+                                   _clip(_text_of(doc.message), _MAX_VALUE_CHARS), pages, body,
+                                   tuple(_text_of(t) for t in doc.tasks)))
+    return views
+
+
+def _document_places(documents: list[_DocumentView]) -> dict[str, tuple[_DocumentView, bool]]:
+    """Where each report is shown: in full with the first manual task it feeds, as a pointer with the others."""
+    places: dict[str, tuple[_DocumentView, bool]] = {}
+    for doc in documents:
+        for index, task_id in enumerate(doc.tasks):
+            places.setdefault(task_id, (doc, index == 0))
+    return places
+
+
 def render_report(result: SubmissionResult, *, for_student: bool = False) -> str:
     """Give a TA (or the student) one page that explains every point given or withheld.
 
@@ -379,6 +422,7 @@ def render_report(result: SubmissionResult, *, for_student: bool = False) -> str
     tagged so a TA knows what not to paste back to a student verbatim. `for_student` words the
     legend for a student (pass it the student view of the result: see student_view).
     """
+    documents = _documents(result.documents)
     counts: dict[str, int] = {}
     for t in result.tasks:
         counts[t.status.value] = counts.get(t.status.value, 0) + 1
@@ -394,6 +438,8 @@ def render_report(result: SubmissionResult, *, for_student: bool = False) -> str
             plots=[_plots(t) for t in result.tasks],
             notebook=_notebook(result.notebook),
             scripts=_scripts(result.scripts),
+            document_places=_document_places(documents),
+            unattached_documents=[d for d in documents if not d.tasks],
             mismatch_tasks=[t.id for t in result.tasks if any(is_mismatch(c) for c in t.checks)],
             for_student=for_student,
         )
