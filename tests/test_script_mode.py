@@ -97,7 +97,7 @@ def test_a_script_runs_headless_and_its_saved_model_is_measured(batch) -> None:
     assert "slope: 2.0" in script.output
     assert 0 < script.cpu_s < script.cpu_budget_s == 5
     # the figure saved with savefig and the one shown with show() are both captured
-    assert [f.how for f in script.figures] == ["savefig", "show"]
+    assert [(f.how, f.name) for f in script.figures] == [("savefig", "01-savefig-fit"), ("show", "02-show")]
     page = (out / "good" / "report.html").read_text()
     assert page.count("data:image/png;base64,") >= 2 and 'id="script-fit"' in page
 

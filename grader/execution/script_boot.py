@@ -33,7 +33,7 @@ class _Figures:
     def save(self, fig: Any, how: str, name: str = "", savefig: Any = None) -> None:
         if self.count >= MAX_FIGURES:
             return
-        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.basename(str(name)))[:60] if name else ""
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.splitext(os.path.basename(str(name)))[0])[:60] if name else ""
         for dpi in _DPI:
             buf = io.BytesIO()
             try:
