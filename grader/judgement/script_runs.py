@@ -22,6 +22,7 @@ from grader.judgement.rubric import Rubric
 from grader.results import DocumentReport, FigureReport, ScriptReport
 
 GRADER_FAILURE = "GRADER FAILURE (not the student's fault)"
+_NOT_NEEDED = "not run: no task of this grading needs it"
 
 
 class ScriptRuns:
@@ -66,10 +67,10 @@ class ScriptRuns:
         return self._documents[name]
 
     def finish(self) -> tuple[tuple[ScriptReport, ...], tuple[DocumentReport, ...]]:
-        """Wait for everything started, and what the report shows of it."""
+        """Wait for everything started, and what the report shows of it (scripts no task needed left out)."""
         if self._thread is not None:
             self._thread.join()
-        scripts = tuple(script_report(run) for run in self._scripts.values())
+        scripts = tuple(script_report(run) for run in self._scripts.values() if run.message != _NOT_NEEDED)
         documents = tuple(document_report(run, tuple(t.id for t in self.rubric.tasks if t.document == run.spec.name))
                           for run in self._documents.values())
         return scripts, documents
@@ -83,9 +84,14 @@ class ScriptRuns:
             except Exception as exc:  # noqa: BLE001 - a grader failure is reported as such, never lost
                 self._documents[name] = DocumentRun(spec, DocumentStatus.FAILED, f"{GRADER_FAILURE}: {exc}")
             self._document_done[name].set()
+        wanted = {need for task in self.rubric.tasks for need in task.needs}
         for name, spec in self.rubric.scripts.items():
             if not self.run_scripts:
                 break
+            if name not in wanted:  # no task reads it (e.g. a rubric narrowed to some tasks): not worth its budget
+                self._scripts[name] = ScriptRun(spec, ScriptStatus.MISSING, _NOT_NEEDED)
+                self._script_done[name].set()
+                continue
             try:
                 self._scripts[name] = run_script(spec, self.workspace.root, sandbox=self.sandbox, python=self.python,
                                                  grader_src=GRADER_SRC, workdir=self.tmp / "scripts" / name,
