@@ -1,8 +1,8 @@
 """Build the sample hand-ins' written reports (report.pdf) from plain text, reproducibly, with matplotlib only.
 
-Each `reports/<sample>.md` is a small subset of Markdown: `# `/`## ` headings, paragraphs,
+Each `report_sources/<sample>.md` is a small subset of Markdown: `# `/`## ` headings, paragraphs,
 `$$ ... $$ (n)` display equations (matplotlib mathtext, numbered), indented code lines and
-`![caption](assets/<file>.png)` figures. The figures in `reports/assets/` are the PNGs the
+`![caption](assets/<file>.png)` figures. The figures in `report_sources/assets/` are the PNGs the
 sample's own scripts drew when they ran (captured by the grader's script mode, saved by
 `benchmarks/calibrate_ha1.py --figures`), so a report shows its scripts' plots. The output has
 no creation date, so the same sources give the same bytes.
@@ -29,7 +29,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parents[1]
-REPORTS = HERE / "reports"
+REPORTS = HERE / "report_sources"
 SAMPLES = PROJECT / "submissions-ha1"
 
 A4 = (8.27, 11.69)
