@@ -1,7 +1,7 @@
 """How long grading one module-only HW4 submission (T1–T11) takes, next to `python -c "import numpy"`.
 
 Run: python benchmarks/bench_module_grading.py [--runs 7] [--batch 8]
-Prints a Markdown table for the README. Wall-clock figures on a shared machine vary; the
+Prints a Markdown table for docs/benchmarks.md. Wall-clock figures on a shared machine vary; the
 median of several runs is reported, and the import-numpy baseline is measured in the same run
 so the two can be compared on the same machine.
 """
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.judgement import rubric as rubric_mod  # noqa: E402
-from grader.judgement.grading import grade_submission  # noqa: E402
+from grader.judgement.submission import grade_submission  # noqa: E402
 from grader.pipeline import grade_batch  # noqa: E402
 
 

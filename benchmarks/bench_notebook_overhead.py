@@ -4,7 +4,7 @@ Run: python benchmarks/bench_notebook_overhead.py [--runs 3]
 The grader's time covers everything: the sandboxed kernel, the module checks (which run alongside
 the notebook), the MNIST training check and T12's measurement. The baseline executes the same
 notebook with nbclient in a plain kernel, in a copy of the submission with mnist_data beside it.
-Prints a Markdown table for the README; the target ratio is <= 1.10.
+Prints a Markdown table for docs/benchmarks.md; the target ratio is <= 1.10.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.execution.sandbox import SINGLE_THREAD_BLAS  # noqa: E402
 from grader.judgement import rubric as rubric_mod  # noqa: E402
-from grader.judgement.grading import grade_submission  # noqa: E402
+from grader.judgement.submission import grade_submission  # noqa: E402
 
 SUBMISSION = ROOT / "submissions" / "reference-solution"
 NOTEBOOK = "Simple_Neural_Network_Lab.ipynb"

@@ -13,12 +13,12 @@ processes it starts, i.e. the process tree minus bubblewrap and everything insid
 namespace), and the peak RSS of the whole tree, student processes included, for context.
 At sandbox level `process` student processes share the grader's pid namespace and count as the
 grader's own. `--dask local` is measured only when `grader grade --help` offers `--dask`.
-Prints Markdown tables for the README. Figures are only meaningful on an otherwise idle machine:
+Prints Markdown tables for docs/benchmarks.md. Figures are only meaningful on an otherwise idle machine:
 the load average at the start is printed with them.
 
 A virtual machine's host can take CPU away (steal time), and here it does so in bursts: two
 copies of one numpy loop ran anywhere from 1.71x to 2.00x faster than one, from one round to the
-next (README). So `--rounds N` grades the corpus
+next (docs/benchmarks.md). So `--rounds N` grades the corpus
 N times with every worker count, alternating their order from round to round, records each run's
 steal share from /proc/stat, and computes the speed-up within a round (runs minutes apart, on
 the same host weather) before taking the median over the rounds. Each round also measures what

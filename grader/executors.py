@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from grader import __version__
-from grader.judgement.grading import TA_MODE, GradingMode, grade_submission
+from grader.judgement.context import TA_MODE, GradingMode
 from grader.judgement.manual import apply_manual
 from grader.judgement.rubric import Rubric
+from grader.judgement.submission import grade_submission, grader_failure_result
 from grader.presentation.outputs import render_files
-from grader.results import Cause, ManualScore, Status, StudentError, SubmissionResult, TaskResult
+from grader.results import ManualScore, SubmissionResult
 
 
 @dataclass(frozen=True)
@@ -38,6 +36,7 @@ class GradeJob:
     rubric: Rubric  # as data; its files (checks, reference, probes) must be at the same paths on the worker
     secret: bytes
     manual: tuple[ManualScore, ...] = ()
+    render: bool = True  # draw the report pages (a rubric self-test needs only the result)
 
 
 @dataclass
@@ -51,24 +50,10 @@ class GradedPayload:
         return SubmissionResult.from_json(self.result)
 
 
-def grader_failure_result(sub_id: str, rubric: Rubric, exc: BaseException) -> SubmissionResult:
-    """Used when grading a submission blew up in the grader itself: every task says so, none reads 0."""
-    detail = tuple("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).splitlines()[-30:])
-    error = StudentError("GraderError", f"{type(exc).__name__}: {exc}", detail)
-    tasks = tuple(TaskResult(t.id, t.title, Status.ERROR, None, t.points,
-                             "GRADER FAILURE (not the student's fault): the grader crashed on this submission",
-                             error=error, cause=Cause.GRADER) for t in rubric.tasks)
-    return SubmissionResult(sub_id, rubric.id, rubric.version_tag, tasks,
-                            grader_version=__version__,
-                            graded_at=datetime.now(UTC).isoformat(timespec="seconds"))
-
-
 def grade_one(source: Path, sub_id: str, rubric: Rubric, secret: bytes | None,
               mode: GradingMode = TA_MODE) -> SubmissionResult:
-    try:
-        return grade_submission(source, rubric, secret, sub_id=sub_id, mode=mode)
-    except Exception as exc:  # noqa: BLE001 - the batch must go on, and the TA must see why
-        return grader_failure_result(sub_id, rubric, exc)
+    """One submission graded in this process; never raises (see grade_submission)."""
+    return grade_submission(source, rubric, secret, sub_id=sub_id, mode=mode)
 
 
 _PREPARED: dict[tuple[str, str, str], Rubric] = {}
@@ -92,7 +77,7 @@ def run_job(job: GradeJob) -> GradedPayload:
     """Grade one submission and draw its pages; runs in a worker process, local or on a cluster."""
     rubric = _worker_rubric(job.rubric)
     result = grade_one(Path(job.source), job.sub_id, rubric, job.secret)
-    return payload_for(result, job.manual)
+    return payload_for(result, job.manual) if job.render else GradedPayload(result.submission, result.to_json())
 
 
 class Executor(Protocol):

@@ -2,7 +2,7 @@
 
 They are plain frozen dataclasses with a JSON form, so that reporters, exports and a later
 run (resume) can consume them without importing anything from execution or judgement.
-The JSON form is the documented `result.json` schema (see README).
+The JSON form is the documented `result.json` schema (see docs/gradebook.md).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ class Status(enum.StrEnum):
 
 
 class Visibility(enum.StrEnum):
+    """Public checks are shown to students in full; hidden ones only as passed or not, never their inputs."""
+
     PUBLIC = "public"
     HIDDEN = "hidden"
 

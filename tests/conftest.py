@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.judgement import rubric as rubric_mod
-from grader.judgement.grading import grade_submission
+from grader.judgement.submission import grade_submission
 from grader.results import SubmissionResult
 
 PROJECT = Path(__file__).resolve().parents[1]

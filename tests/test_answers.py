@@ -9,7 +9,7 @@ import pytest
 
 from grader.judgement import rubric as rubric_mod
 from grader.judgement.answers import NumberError, normalise_key, parse, parse_number, without_template
-from grader.judgement.grading import grade_answers, grade_manual
+from grader.judgement.written import grade_answers, grade_manual
 from grader.results import Status
 
 STARTER_ANSWERS = Path(__file__).resolve().parents[1] / "reference/hw4/starter/answers.md"

@@ -992,7 +992,7 @@ GRADE_ANSWERS = """\
 import sys
 from pathlib import Path
 from grader.judgement import rubric
-from grader.judgement.grading import grade_submission
+from grader.judgement.submission import grade_submission
 r = rubric.load("hw4")
 r.load_judges()
 result = grade_submission(Path(sys.argv[1]), r, b"redos-secret-0123456789")

@@ -1,6 +1,6 @@
 """Batch grading at scale: the SQLite gradebook, resume after `kill -9`, manual scores, the Dask path.
 
-These use the toy assignment (tests/fixtures/toy_assignment), whose submissions grade in a
+These use the example assignment (examples/vec), whose submissions grade in a
 fraction of a second, so a batch of several submissions stays cheap. Nothing here measures time:
 the kill is triggered by what the gradebook holds, not by a clock.
 """
@@ -22,12 +22,12 @@ import pytest
 import xmlschema
 from click.testing import CliRunner
 
+from grader import cli
 from grader.judgement import rubric as rubric_mod
 from grader.pipeline import grade_batch
-from grader.presentation import cli
 from grader.store import GRADEBOOK_FILE, Gradebook
 
-TOY = Path(__file__).resolve().parent / "fixtures" / "toy_assignment"
+TOY = Path(__file__).resolve().parents[1] / "examples" / "vec"
 JUNIT_XSD = Path(__file__).resolve().parent / "fixtures" / "junit-10.xsd"
 GOOD = "import math\n\ndef dot(a, b):\n    return sum(x * y for x, y in zip(a, b))\n\n" \
        "def normalize(v):\n    n = math.sqrt(dot(v, v))\n    return [x / n for x in v]\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from grader.presentation.cli import ExitCode, main
+from grader.cli import ExitCode, main
 
 from .conftest import PROJECT, mutate
 

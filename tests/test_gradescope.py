@@ -16,8 +16,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from grader.cli import ExitCode, gradescope_submission_id, main
 from grader.judgement import rubric as rubric_mod
-from grader.presentation.cli import ExitCode, gradescope_submission_id, main
 
 from .conftest import PROJECT, SECRET, SOLUTION, STARTER
 

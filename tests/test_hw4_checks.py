@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from grader.judgement import rubric as rubric_mod
-from grader.judgement.grading import grade_submission
 from grader.judgement.hidden import HiddenInputs
+from grader.judgement.submission import grade_submission
 from grader.results import CheckResult, SubmissionResult, TaskResult
 
 from .conftest import SECRET, SOLUTION_ANSWERS, SOLUTION_CODE, STARTER, mutate, not_passing, statuses

@@ -1,13 +1,24 @@
 """Import direction between the layers, and what the student-side probes may hold.
 
-Like click's test_imports: each module is imported in a fresh interpreter and the test looks
-at what ended up in sys.modules.
+Every module of the package has a layer (a new module without one fails here), and its own
+imports, read from its source, may only reach its layer and the ones below it:
+
+    foundation     grader, grader.results                      (plain result records)
+    execution      grader.execution.*                          (sandbox, running student code)
+    judgement      grader.judgement.*, grader.api              (checks against the reference)
+    presentation   grader.presentation.*                       (reports, exports: results only)
+    orchestration  grader.pipeline, grader.executors, grader.store, grader.workflows.*, grader.authoring.*
+    commands       grader.cli
+
+Like click's test_imports, a few modules are also imported in a fresh interpreter, and the test
+looks at what ended up in sys.modules (third-party libraries included).
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import pkgutil
 import subprocess
 import sys
 from functools import cache
@@ -15,19 +26,111 @@ from pathlib import Path
 
 import pytest
 
+import grader
+
 PROJECT = Path(__file__).resolve().parents[1]
 PROBES = PROJECT / "rubrics/hw4/probes.py"
 CHECKS = PROJECT / "rubrics/hw4/checks.py"
 
 _SCRIPT = "import importlib, json, sys; importlib.import_module(sys.argv[1]); print(json.dumps(sorted(sys.modules)))"
 
+# a layer's packages (every module inside belongs to it) and single modules
+LAYERS: dict[str, tuple[str, ...]] = {
+    "foundation": ("grader", "grader.results"),
+    "execution": ("grader.execution",),
+    "judgement": ("grader.judgement", "grader.api"),
+    "presentation": ("grader.presentation",),
+    "orchestration": ("grader.pipeline", "grader.executors", "grader.store", "grader.workflows", "grader.authoring"),
+    "commands": ("grader.cli",),
+}
+# what each layer may import from the grader (its own layer included)
+MAY_IMPORT: dict[str, set[str]] = {
+    "foundation": {"foundation"},
+    "execution": {"foundation", "execution"},
+    "judgement": {"foundation", "execution", "judgement"},
+    "presentation": {"foundation", "presentation"},
+    "orchestration": {"foundation", "execution", "judgement", "presentation", "orchestration"},
+    "commands": set(LAYERS),
+}
+PACKAGES = {"grader.execution", "grader.judgement", "grader.presentation", "grader.workflows", "grader.authoring"}
+
+
+def layer_of(module: str) -> str | None:
+    for layer, names in LAYERS.items():
+        for name in names:
+            if module == name or (name in PACKAGES and module.startswith(name + ".")):
+                return layer
+    return None
+
+
+def all_modules() -> list[str]:
+    found = ["grader"]
+    for info in pkgutil.walk_packages(grader.__path__, "grader."):
+        if not info.name.startswith("grader._data"):  # an installed wheel's rubrics: not grader code
+            found.append(info.name)
+    return sorted(found)
+
+
+def _source(module: str) -> Path:
+    base = PROJECT / module.replace(".", "/")
+    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+
+
+def grader_imports(module: str) -> set[str]:
+    """Every grader module that `module`'s source imports, at the top or inside a function."""
+    path = _source(module)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    known = set(all_modules())
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[:len(parts) - node.level + 1] + ([base] if base else []))
+            names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
+        else:
+            continue
+        found.update(n for n in names if n.split(".")[0] == "grader")
+    return found
+
+
+def test_every_module_has_a_layer() -> None:
+    modules = all_modules()
+    assert {"grader.cli", "grader.api", "grader.judgement.verdict", "grader.execution.zygote"} <= set(modules)
+    assert [m for m in modules if layer_of(m) is None] == []
+
+
+def test_a_module_outside_every_layer_would_be_caught() -> None:
+    assert layer_of("grader.something_new") is None
+    assert layer_of("grader.execution.something_new") == "execution"  # a layer's package takes it in
+
+
+@pytest.mark.parametrize("module", all_modules())
+def test_imports_go_down_the_layers(module: str) -> None:
+    layer = layer_of(module)
+    assert layer is not None
+    wrong = sorted(m for m in grader_imports(module) if layer_of(m) not in MAY_IMPORT[layer])
+    assert wrong == [], f"{module} ({layer}) imports {wrong}"
+
+
+def test_the_static_import_check_sees_a_wrong_import(tmp_path: Path) -> None:
+    # the CLI imports everything; presentation importing it would go up three layers
+    assert "grader.pipeline" in grader_imports("grader.cli")
+    assert layer_of("grader.cli") not in MAY_IMPORT["presentation"]
+    assert "grader.judgement.context" in grader_imports("grader.judgement.submission")
+
+
 EXECUTION = ["grader.execution.session", "grader.execution.wire", "grader.execution.zygote",
-             "grader.execution.workspace", "grader.execution.scripts", "grader.execution.script_boot",
-             "grader.execution.documents"]
-PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook", "grader.presentation.documents"]
+             "grader.execution.workspace", "grader.execution.probe_api"]
+PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook"]
 RULES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", "jinja2", "rich")),
-    "grader.judgement.grading": ("grader.presentation", "jinja2", "rich"),
+    "grader.judgement.submission": ("grader.presentation", "jinja2", "rich"),
+    "grader.judgement.verdict": ("grader.presentation", "jinja2", "rich"),
+    "grader.api": ("grader.presentation", "grader.pipeline", "jinja2", "rich", "click"),
     **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement")),
 }
 CONTROLS: dict[str, tuple[str, ...]] = {

@@ -23,11 +23,11 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
+from grader.cli import main
 from grader.judgement import rubric as rubric_mod
-from grader.judgement.grading import grade_submission
 from grader.judgement.hidden import HiddenInputs
 from grader.judgement.locate import locations
-from grader.presentation.cli import main
+from grader.judgement.submission import grade_submission
 from grader.presentation.github import annotations, summary_markdown
 from grader.presentation.gradescope import gradescope_results
 from grader.presentation.html import render_report

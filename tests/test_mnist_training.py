@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from grader.judgement.grading import grade_submission
 from grader.judgement.rubric import Rubric
+from grader.judgement.submission import grade_submission
 
 from .conftest import SECRET, mutate, not_passing
 

@@ -12,8 +12,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader.judgement.grading import grade_submission
 from grader.judgement.rubric import Rubric
+from grader.judgement.submission import grade_submission
 
 from .conftest import SECRET, SOLUTION_CODE
 
@@ -30,7 +30,7 @@ def notebook(*cells: str) -> str:
 @pytest.fixture(scope="module")
 def short(hw4: Rubric) -> Rubric:
     """The HW4 rubric with a short notebook budget, so the hang tests stay quick."""
-    return dataclasses.replace(hw4, notebook={**hw4.notebook, "budget_s": 12, "cell_timeout_s": 60})
+    return dataclasses.replace(hw4, notebook=dataclasses.replace(hw4.notebook, budget_s=12, cell_timeout_s=60))
 
 
 def grade(path: Path, rubric: Rubric):

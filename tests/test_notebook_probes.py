@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from grader.judgement import rubric as rubric_mod
-from grader.judgement.grading import grade_submission
+from grader.judgement.submission import grade_submission
 from grader.results import Status, SubmissionResult, Visibility
 
 TOY = Path(__file__).resolve().parent / "fixtures" / "toy_notebook"

@@ -17,10 +17,11 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
+from grader import cli
 from grader.execution.workspace import discover
-from grader.presentation import cli
 from grader.results import Status, SubmissionResult, Visibility
 
+from . import golden
 from .conftest import PROJECT
 
 SAMPLES = PROJECT / "submissions-pa6"
@@ -101,6 +102,10 @@ def test_the_samples_are_graded_and_the_reference_gets_full_marks(results: dict[
     for task in reference.tasks[:14]:  # every function task has hidden checks, all passed
         hidden = [c for c in task.checks if c.visibility is Visibility.HIDDEN]
         assert hidden and all(c.passed for c in hidden), task.id
+
+
+def test_the_samples_match_the_golden_results(results: dict[str, SubmissionResult]) -> None:
+    golden.compare("pa6", results)
 
 
 def test_the_seed_student_fails_exactly_what_its_export_shows(results: dict[str, SubmissionResult]) -> None:

@@ -12,7 +12,8 @@ import pytest
 from grader.judgement import rubric as rubric_mod
 from grader.pipeline import grade_batch
 
-from .conftest import PROJECT
+from . import golden
+from .conftest import PROJECT, SECRET
 
 SAMPLES = PROJECT / "submissions"
 MANUAL = {"T4": "manual"}
@@ -59,6 +60,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("reports")
     before = _tree_digest(SAMPLES)
     rubric = rubric_mod.load("hw4")
+    (out.parent / "secret").write_bytes(SECRET)  # fixed: the golden results hold hidden checks' values
     summary = grade_batch(SAMPLES, out, rubric, workers=2, secret_file=out.parent / "secret")
     assert _tree_digest(SAMPLES) == before, "grading modified the original submissions"
     return out, {r.submission: r for r in summary.results}
@@ -76,6 +78,11 @@ def test_sample_verdicts(graded: tuple[Path, dict], name: str) -> None:
     got = {t.id: t.status.value for t in result.tasks if t.status.value != "pass"}
     assert got == {**EXPECTED[name], **MANUAL}
     assert not result.grader_failures
+
+
+def test_samples_match_the_golden_results(graded: tuple[Path, dict]) -> None:
+    _, results = graded
+    golden.compare("hw4", results)
 
 
 def test_unreadable_archive_gets_a_clear_error(graded: tuple[Path, dict]) -> None:

@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from grader.cli import ExitCode, main
 from grader.execution import sandbox as sandbox_mod
 from grader.execution.sandbox import UID_BASE, UID_SLOTS, SandboxUnavailable, detect
 from grader.execution.session import Limits, ModuleSession, SessionConfig
-from grader.presentation.cli import ExitCode, main
 from grader.presentation.html import render_report
 
 from .conftest import PROJECT, SECRET, SOLUTION
@@ -231,7 +231,7 @@ def test_detect_chooses_bwrap_uid_on_a_root_machine_with_bubblewrap(monkeypatch:
 
 
 def test_forced_process_level_is_used_and_graded_results_say_weak(monkeypatch: pytest.MonkeyPatch, hw4) -> None:
-    from grader.judgement.grading import grade_submission
+    from grader.judgement.submission import grade_submission
 
     monkeypatch.setenv("GRADER_SANDBOX", "process")
     chosen, tried = detect(sys.executable)
@@ -247,7 +247,7 @@ def test_forced_process_level_is_used_and_graded_results_say_weak(monkeypatch: p
 
 @needs_isolation
 def test_full_level_report_carries_no_weak_warning(monkeypatch: pytest.MonkeyPatch, hw4) -> None:
-    from grader.judgement.grading import grade_submission
+    from grader.judgement.submission import grade_submission
 
     monkeypatch.delenv("GRADER_SANDBOX", raising=False)
     result = grade_submission(SOLUTION, hw4, SECRET)

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from matplotlib import pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 
+from grader import cli
 from grader.judgement import rubric as rubric_mod
 from grader.judgement.grading import STUDENT_QUICK, grade_submission
-from grader.presentation import cli
 from grader.results import Status, SubmissionResult
 
 TOY = Path(__file__).resolve().parent / "fixtures" / "toy_scripts"

@@ -1,9 +1,10 @@
 """A second assignment is added with a rubric folder only: no change to grader/.
 
-The toy assignment "vec" lives in tests/fixtures/toy_assignment/ (rubric.toml, checks.py,
-probes.py and a reference solution). Students write vecmath/ops.py with dot(a, b) and
-normalize(v). These tests grade a correct and a wrong submission through the library and
-through the CLI, and check that the fixture uses only the grader's public extension API.
+The toy assignment "vec" lives in examples/vec/ (rubric.toml, checks.py, probes.py, the
+starter, the solution and two samples; docs/authoring.md is built around it). Students write
+vecmath/ops.py with dot(a, b) and normalize(v). These tests grade a correct and a wrong
+submission through the library and through the CLI, and check that the example uses only the
+grader's author API.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from grader import cli
 from grader.judgement import rubric as rubric_mod
-from grader.judgement.grading import grade_submission
-from grader.presentation import cli
+from grader.judgement.submission import grade_submission
 from grader.results import SubmissionResult
 
-TOY = Path(__file__).resolve().parent / "fixtures" / "toy_assignment"
+TOY = Path(__file__).resolve().parents[1] / "examples" / "vec"
 GRADER_PACKAGE = Path(__file__).resolve().parents[1] / "grader"
 SECRET = b"toy-assignment-secret-0123456789abcdef"
 TASK_IDS = ["T1", "T2", "T3", "T4", "T5"]
@@ -68,10 +69,8 @@ dot = 31
 
 # The public extension API: what a rubric folder may import from the grader.
 PUBLIC_API = {
-    "grader.judgement.compare": None,  # any name
-    "grader.judgement.grading": {"TaskContext"},
-    "grader.results": None,
-    "grader.execution.probe_api": None,
+    "grader.api": None,  # any name: the checks module's side
+    "grader.execution.probe_api": None,  # the probes module's side (the sandbox shows only grader.execution)
 }
 
 
@@ -112,7 +111,7 @@ def test_the_toy_rubric_loads_from_its_folder(toy: rubric_mod.Rubric) -> None:
     assert toy.module_name == "vecmath.ops"
     assert toy.class_name is None
     assert toy.probes == (TOY / "probes.py").resolve()
-    assert toy.reference_path == (TOY / "reference/ops.py").resolve()
+    assert toy.reference_path == (TOY / "solution/vecmath/ops.py").resolve()
     # the reference is the fixture's own, loaded by the grader from the path in rubric.toml
     assert toy.reference().dot([1, 2, 3], [4, 5, 6]) == 32
 
@@ -218,7 +217,7 @@ def _grader_imports(path: Path) -> list[tuple[str, set[str] | None]]:
 
 def test_the_toy_rubric_uses_only_the_public_extension_api() -> None:
     sources = sorted(TOY.rglob("*.py"))
-    assert {p.relative_to(TOY).as_posix() for p in sources} == {"checks.py", "probes.py", "reference/ops.py"}
+    assert {"checks.py", "probes.py", "solution/vecmath/ops.py"} <= {p.relative_to(TOY).as_posix() for p in sources}
     used: set[str] = set()
     for path in sources:
         for module, names in _grader_imports(path):
@@ -235,7 +234,7 @@ def test_the_grader_package_knows_nothing_of_the_toy_assignment() -> None:
     for path in GRADER_PACKAGE.rglob("*"):
         if path.is_file() and path.suffix in (".py", ".j2", ".toml"):
             text = path.read_text(encoding="utf-8")
-            assert "vecmath" not in text and "toy_assignment" not in text, path
+            assert "vecmath" not in text and "examples/vec" not in text, path
 
 
 def test_answers_sections_need_not_be_named_t_digits(tmp_path: Path) -> None:

@@ -16,15 +16,16 @@ import xmlschema
 from click.testing import CliRunner
 from rich.console import Console
 
+from grader.cli import ExitCode, main
 from grader.judgement import rubric as rubric_mod
-from grader.judgement.grading import AFTER_SUBMISSION, STUDENT_QUICK, grade_submission
+from grader.judgement.context import STUDENT_QUICK
 from grader.judgement.locate import function_line
+from grader.judgement.submission import grade_submission
 from grader.presentation.ci_template import workflow_yaml
-from grader.presentation.cli import ExitCode, main
 from grader.presentation.junit import junit_xml
 from grader.presentation.student_view import student_view
 from grader.presentation.terminal import rich_table
-from grader.results import Cause, Status, Visibility
+from grader.results import AFTER_SUBMISSION, Cause, Status, Visibility
 
 from .conftest import SECRET, SOLUTION, SOLUTION_ANSWERS, STARTER, mutate
 from .test_second_assignment import GOOD_ANSWERS, TOY, WRONG_CODE, write_submission

@@ -3,6 +3,11 @@
 A probe is a function `probe_<name>(student, **inputs) -> dict[str, array]` that drives the
 student's code and returns raw numbers. Probes run next to student code, so they hold no
 expected values: only the grader, outside, knows what the numbers should be.
+
+Probes import this module, `grader.execution.probe_api`: it is the part of the grader the
+sandbox shows (the rest of `grader/` is hidden from student code, `grader.api` included, since
+it holds the judge). `grader.api` re-exports the same names so that one page documents both
+sides; checks import from `grader.api`, probes from here.
 """
 
 from __future__ import annotations
@@ -10,6 +15,11 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 from typing import Any
+
+import numpy as np
+
+__all__ = ["ContractError", "NamespaceStudent", "Student", "as_numbers", "expect_tuple", "notebook_function",
+           "notebook_value"]
 
 IMPORT_PROBE = "__import__"  # built in: import the student's module and find its class
 
@@ -107,3 +117,22 @@ def _kind(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of {len(value)} values"
     return type(value).__name__
+
+
+def as_numbers(value: Any, what: str, *, keep_dtype: bool = False) -> np.ndarray:
+    """The student's `value` as a fresh array of numbers, or a ContractError that names `what`.
+
+    What a probe hands back must be plain numbers: None (a blank left empty), ragged lists,
+    strings and objects are the student's wrong answer, said in words. The copy is float64
+    unless `keep_dtype` (integer labels stay integers), so nothing of the student's array
+    subclass or memory travels back.
+    """
+    if value is None:
+        raise ContractError(f"{what} is None: the blank was left empty or does not assign it")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # noqa: BLE001 - ragged lists and the like
+        raise ContractError(f"{what} is not an array of numbers ({type(value).__name__}: {exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise ContractError(f"{what} is {type(value).__name__} of {arr.dtype}, expected numbers")
+    return np.array(arr, copy=True) if keep_dtype else np.array(arr, dtype=np.float64, copy=True)

@@ -35,6 +35,8 @@ class SandboxError(Exception):
 
 @dataclass(frozen=True)
 class Limits:
+    """What one probe call may use: wall-clock seconds, memory, printed output and returned data."""
+
     time_s: float = 10.0
     memory_mb: int = 1024
     output_bytes: int = 64 * 1024

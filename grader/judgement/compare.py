@@ -56,10 +56,12 @@ def _summarize_items(items: Any) -> list[Any]:
 
 
 def as_float_array(value: Any) -> np.ndarray:
+    """A float64 copy of `value` (raises TypeError or ValueError when it is not numeric)."""
     return np.array(value, dtype=np.float64, copy=True)
 
 
 def shape_problem(expected_shape: tuple[int, ...], got: np.ndarray) -> str | None:
+    """Why `got` does not have the expected shape, in words, or None when it has."""
     if tuple(got.shape) != tuple(expected_shape):
         return f"expected shape {tuple(expected_shape)}, got {tuple(got.shape)}"
     return None

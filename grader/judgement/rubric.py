@@ -4,6 +4,11 @@ The core knows four ways to grade a task: `answers` (values in the written-answe
 compared with a tolerance), `checks` (a function of the rubric's checks module, which drives
 probes in the student process), `manual` (a TA decides) and `pending` (not graded yet).
 Adding an assignment means adding a folder under `rubrics/`; nothing in `grader/` changes.
+
+Loading is strict: every table is read through its typed section (`sections.py`), and what is
+wrong (an unknown key or section, a check or probe name that does not exist, a missing file, a
+bad tolerance, a task with no way to be graded) is a `RubricError` listing each problem with the
+file, the line and the key, before a single submission is graded.
 """
 
 from __future__ import annotations
@@ -11,16 +16,33 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 from grader.execution.documents import DocumentSpec
 from grader.execution.scripts import ScriptSpec
 from grader.execution.session import Limits
+from grader.judgement.rubric_code import check_code
+from grader.judgement.sections import (
+    NON_NEGATIVE,
+    POSITIVE,
+    SECTIONS,
+    TOLERANCE,
+    ChecksSection,
+    ConfigProblem,
+    ModuleSection,
+    NotebookSection,
+    read_dataclass,
+    read_value,
+)
+from grader.judgement.toml_lines import TomlLines
+
+T = TypeVar("T")
 
 GRADER_KINDS = ("answers", "checks", "manual", "pending")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -37,16 +59,36 @@ def data_root() -> Path:
     return INSTALLED_DATA if (INSTALLED_DATA / "rubrics").is_dir() else PROJECT_ROOT
 
 
+@dataclass(frozen=True)
+class RubricProblem:
+    """One thing wrong with a rubric: where (file, line, key) and what."""
+
+    file: Path
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
 class RubricError(Exception):
     """The rubric itself is wrong: a configuration problem for the course staff, never a student's."""
+
+    def __init__(self, problems: list[RubricProblem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [RubricProblem(Path(), None, "", problems)]
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
 
 
 @dataclass(frozen=True)
 class AnswerSpec:
     key: str
     expected: float
-    abs_tol: float = 1e-9
-    rel_tol: float = 0.0
+    abs_tol: Annotated[float, TOLERANCE] = 1e-9
+    rel_tol: Annotated[float, TOLERANCE] = 0.0
     aliases: tuple[str, ...] = ()
     label: str = ""
 
@@ -66,7 +108,36 @@ class TaskSpec:
     params: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     function: str | None = None  # the function in the module file this task grades (where CI points)
+    functions: tuple[str, ...] = ()  # every function (or class) of the submission this task grades
     document: str | None = None  # a manual task judged from this [documents] entry (shown next to it)
+
+
+@dataclass(frozen=True)
+class _TaskLimits:
+    time_s: Annotated[float, POSITIVE] | None = None
+    memory_mb: Annotated[int, POSITIVE] | None = None
+    output_bytes: Annotated[int, POSITIVE] | None = None
+    result_bytes: Annotated[int, POSITIVE] | None = None
+
+
+@dataclass(frozen=True)
+class _TaskTable:
+    """A [[tasks]] entry as written: read strictly, then turned into a TaskSpec."""
+
+    id: str
+    title: str
+    grader: str
+    points: Annotated[float, NON_NEGATIVE] = 1.0
+    check: str | None = None
+    section: str | None = None
+    answers: tuple[AnswerSpec, ...] = ()
+    partial_credit: bool = False
+    needs: tuple[str, ...] = ()
+    limits: _TaskLimits = _TaskLimits()
+    params: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+    function: str | tuple[str, ...] | None = None
+    document: str | None = None
 
 
 @dataclass
@@ -84,11 +155,12 @@ class Rubric:
     checks_path: Path | None = None
     reference_path: Path | None = None
     answers_template: Path | None = None
-    notebook: dict[str, Any] | None = None  # [notebook]: limits and the final cell that extracts results
+    notebook: NotebookSection | None = None  # [notebook]: limits, the final cell, notebook probes
     data: dict[str, Path] = field(default_factory=dict)  # [data]: read-only folders next to student files
+    fingerprint: str = ""
+    sections: dict[str, Any] = field(default_factory=dict)  # every typed section given, by name
     scripts: dict[str, ScriptSpec] = field(default_factory=dict)  # [scripts]: run headlessly on a budget
     documents: dict[str, DocumentSpec] = field(default_factory=dict)  # [documents]: reports shown to the TA
-    fingerprint: str = ""
     _checks: ModuleType | None = None
     _reference: ModuleType | None = None
 
@@ -104,6 +176,10 @@ class Rubric:
     @property
     def module_file(self) -> str | None:
         return self.files.get("module")
+
+    def section(self, cls: type[T]) -> T | None:
+        """The typed `[name]` table registered for `cls` (see sections.py), or None when absent."""
+        return next((v for v in self.sections.values() if isinstance(v, cls)), None)
 
     def checks(self) -> ModuleType:
         """The rubric's judge-side module, loaded once in the grader process (it is trusted code)."""
@@ -167,117 +243,205 @@ def find(name_or_path: str) -> Path:
     raise RubricError(f"no rubric {name_or_path!r}; known rubrics: {', '.join(known) or 'none'}")
 
 
-def _limits(data: dict[str, Any], base: Limits) -> Limits:
-    return Limits(
-        time_s=float(data.get("time_s", base.time_s)),
-        memory_mb=int(data.get("memory_mb", base.memory_mb)),
-        output_bytes=int(data.get("output_bytes", base.output_bytes)),
-        result_bytes=int(data.get("result_bytes", base.result_bytes)),
-    )
 
 
-def _task(data: dict[str, Any], defaults: Limits, where: Path) -> TaskSpec:
-    try:
-        grader = data["grader"]
-        if grader not in GRADER_KINDS:
-            raise RubricError(f"{where}: task {data.get('id')}: grader must be one of {GRADER_KINDS}")
-        answers = tuple(
-            AnswerSpec(key=a["key"], expected=float(a["expected"]), abs_tol=float(a.get("abs_tol", 1e-9)),
-                       rel_tol=float(a.get("rel_tol", 0.0)), aliases=tuple(a.get("aliases", ())),
-                       label=a.get("label", a["key"]))
-            for a in data.get("answers", ())
-        )
-        return TaskSpec(
-            id=data["id"], title=data["title"], points=float(data.get("points", 1)), grader=grader,
-            check=data.get("check"), section=data.get("section", data["id"]), answers=answers,
-            partial_credit=bool(data.get("partial_credit", False)), needs=tuple(data.get("needs", ())),
-            limits=_limits(data.get("limits", {}), defaults), params=dict(data.get("params", {})),
-            message=data.get("message", ""), function=data.get("function"), document=data.get("document"),
-        )
-    except KeyError as exc:
-        raise RubricError(f"{where}: a task is missing the field {exc}") from None
+# --- loading, strictly ---------------------------------------------------------------------------
+
+_TOLERANCE_KEY = re.compile(r"(^|_)(tol|rtol|atol)$")
 
 
-def _scripts(section: dict[str, Any], where: Path) -> dict[str, ScriptSpec]:
-    """`[scripts.<name>]`: path, cpu_s, wall_s, memory_mb, outputs, args."""
-    specs = {}
-    for name, entry in section.items():
-        if not isinstance(entry, dict) or "path" not in entry:
-            raise RubricError(f"{where}: [scripts.{name}] needs a path")
-        wall = entry.get("wall_s")
-        specs[name] = ScriptSpec(name, str(entry["path"]), cpu_s=float(entry.get("cpu_s", 60)),
-                                 wall_s=float(wall) if wall is not None else None,
-                                 memory_mb=int(entry.get("memory_mb", 2048)),
-                                 outputs=tuple(str(o) for o in entry.get("outputs", ())),
-                                 args=tuple(str(a) for a in entry.get("args", ())))
-    return specs
+class _Report:
+    """Problems found while loading one rubric.toml, each placed on its line."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = TomlLines(text)
+        self.problems: list[RubricProblem] = []
+        self.task_ids: dict[int, str] = {}
+        self.broken: set[str] = set()  # sections given but unreadable: no follow-on "missing" problems
+
+    def key_name(self, where: tuple[str | int, ...]) -> str:
+        parts: list[str] = []
+        for i, part in enumerate(where):
+            if isinstance(part, int):
+                if i == 1 and where[0] == "tasks":
+                    parts[-1] = f"tasks[{self.task_ids.get(part) or f'#{part + 1}'}]"
+                else:
+                    parts[-1] += f"[{part}]"
+            else:
+                parts.append(part)
+        return ".".join(parts)
+
+    def add(self, where: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(RubricProblem(self.path, self.lines.line(where), self.key_name(where), message))
+
+    def add_config(self, problem: ConfigProblem) -> None:
+        self.add(problem.path, problem.message)
+
+    def add_at(self, file: Path, line: int | None, key: str, message: str) -> None:
+        self.problems.append(RubricProblem(file, line, key, message))
 
 
-def _documents(section: dict[str, Any], where: Path) -> dict[str, DocumentSpec]:
-    """`[documents.<name>]`: paths (first found wins), max_pages."""
-    specs = {}
-    for name, entry in section.items():
-        paths = entry.get("paths") if isinstance(entry, dict) else None
-        if not paths or not all(isinstance(p, str) for p in paths):
-            raise RubricError(f"{where}: [documents.{name}] needs paths = [\"report.pdf\", ...]")
-        specs[name] = DocumentSpec(name, tuple(paths), max_pages=int(entry.get("max_pages", 16)))
-    return specs
+def _read_sections(data: dict[str, Any], here: Path, report: _Report) -> dict[str, Any]:
+    sections: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "tasks":
+            continue
+        spec = SECTIONS.get(key)
+        if spec is None:
+            known = ", ".join(f"[{n}]" for n in [*SECTIONS, "[tasks]"])
+            report.add((key,), f"unknown section [{key}]; known sections: {known}")
+            continue
+        if not isinstance(value, dict):
+            report.add((key,), f"[{key}] must be a table, got {value!r}")
+            continue
+        collected: list[ConfigProblem] = []
+        if spec.cls is not None:
+            sections[key] = read_dataclass(spec.cls, value, (key,), here, collected)
+        else:
+            mapping = {}
+            for name, item in value.items():
+                try:
+                    mapping[name] = read_value(spec.value_type, item, (key, name), here)
+                except ConfigProblem as exc:
+                    collected.append(exc)
+            sections[key] = mapping
+        for problem in collected:
+            report.add_config(problem)
+        if collected:
+            report.broken.add(key)
+    return {k: v for k, v in sections.items() if v is not None}
+
+
+def _check_tolerances(params: Any, where: tuple[str | int, ...], report: _Report) -> None:
+    """A parameter named tol, rtol, atol or *_tol/_rtol/_atol is a tolerance: a finite number >= 0."""
+    if isinstance(params, dict):
+        for key, value in params.items():
+            if _TOLERANCE_KEY.search(key) and not isinstance(value, dict):
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+                if not ok or not TOLERANCE.test(float(value)):
+                    report.add((*where, key), f"must be {TOLERANCE.words}, got {value!r}")
+            else:
+                _check_tolerances(value, (*where, key), report)
+
+
+def _read_tasks(data: dict[str, Any], here: Path, defaults: Limits, report: _Report) -> list[tuple[int, TaskSpec]]:
+    """Each [[tasks]] entry that could be read, with its index in the file."""
+    raw = data.get("tasks")
+    if raw is None:
+        report.add((), "no [[tasks]]: a rubric grades at least one task")
+        return []
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        report.add(("tasks",), "tasks must be [[tasks]] tables")
+        return []
+    report.task_ids = {i: str(t.get("id")) for i, t in enumerate(raw) if isinstance(t.get("id"), str)}
+    tasks: list[tuple[int, TaskSpec]] = []
+    for i, entry in enumerate(raw):
+        collected: list[ConfigProblem] = []
+        table = read_dataclass(_TaskTable, entry, ("tasks", i), here, collected)
+        for problem in collected:
+            report.add_config(problem)
+        if table is None:
+            continue
+        _check_tolerances(table.params, ("tasks", i, "params"), report)
+        overrides = {k: v for k, v in vars(table.limits).items() if v is not None}
+        functions = (table.function,) if isinstance(table.function, str) else tuple(table.function or ())
+        tasks.append((i, TaskSpec(
+            id=table.id, title=table.title, points=table.points, grader=table.grader, check=table.check,
+            section=table.section or table.id,
+            answers=tuple(replace(a, label=a.label or a.key) for a in table.answers),
+            partial_credit=table.partial_credit, needs=table.needs, limits=replace(defaults, **overrides),
+            params=dict(table.params), message=table.message,
+            function=functions[0] if functions else None, functions=functions, document=table.document)))
+    return tasks
+
+
+def _check_tasks(tasks: list[tuple[int, TaskSpec]], sections: dict[str, Any], report: _Report) -> None:
+    """Every task has a way to be graded, with what it needs declared."""
+    files = sections.get("files", {})
+    scripts = sections.get("scripts", {})
+    documents = sections.get("documents", {})
+    given = set(sections) | report.broken
+    seen: set[str] = set()
+    for i, task in tasks:
+        where: tuple[str | int, ...] = ("tasks", i)
+        if task.id in seen:
+            report.add((*where, "id"), f"duplicate task id {task.id!r}")
+        seen.add(task.id)
+        if task.grader not in GRADER_KINDS:
+            report.add((*where, "grader"), f"grader must be one of {', '.join(GRADER_KINDS)}, got {task.grader!r}")
+            continue
+        for need in task.needs:
+            if need not in files and need not in scripts and "files" not in report.broken:
+                report.add((*where, "needs"), f"{need!r} is not a name in [files] or [scripts] "
+                                              f"(known: {', '.join([*files, *scripts]) or 'none'})")
+        if task.document is not None and task.document not in documents and "documents" not in report.broken:
+            report.add((*where, "document"), f"{task.document!r} is not a name in [documents] "
+                                             f"(known: {', '.join(documents) or 'none'})")
+        if task.grader == "answers" and not task.answers:
+            report.add(where, "grader = \"answers\" but no answers = [...] to compare: nothing to grade")
+        if task.grader != "checks":
+            continue
+        if not task.check:
+            report.add(where, "grader = \"checks\" needs check = \"<a function of the checks module>\"")
+        if "checks" not in given:
+            report.add((*where, "check"), "the rubric has no [checks] module = \"checks.py\" to find it in")
+        if not task.needs:
+            report.add(where, "a checks task must say what it reads: needs = [\"module\"] or [\"notebook\"] "
+                              "(names from [files])")
+        if "module" in task.needs and "module" not in given:
+            report.add((*where, "needs"), "needs the module, but the rubric has no [module] section "
+                                          "(its name and probes)")
+        elif "module" in task.needs and "module" in sections and sections["module"].probes is None:
+            report.add(("module",), f"task {task.id} needs the module, but [module] names no probes = \"probes.py\"")
+        if "notebook" in task.needs and "notebook" not in given:
+            report.add((*where, "needs"), "needs the notebook, but the rubric has no [notebook] section to run it")
 
 
 def load(name_or_path: str) -> Rubric:
+    """Read a rubric strictly: a `RubricError` lists every problem, each with file, line and key."""
     path = find(name_or_path)
     raw = path.read_bytes()
+    text = raw.decode("utf-8", errors="replace")
     try:
-        data = tomllib.loads(raw.decode())
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RubricError(f"{path}: {exc}") from None
+        line = re.search(r"line (\d+)", str(exc))
+        raise RubricError([RubricProblem(path, int(line.group(1)) if line else None, "",
+                                         f"not valid TOML: {exc}")]) from None
     here = path.parent
-    info = data.get("assignment", {})
-    module = data.get("module", {})
-    defaults = _limits(data.get("limits", {}), Limits())
-    tasks = tuple(_task(t, defaults, path) for t in data.get("tasks", ()))
-    if not tasks:
-        raise RubricError(f"{path}: no [[tasks]]")
-    ids = [t.id for t in tasks]
-    if len(set(ids)) != len(ids):
-        raise RubricError(f"{path}: duplicate task ids")
-    checks = data.get("checks", {}).get("module")
-    template = data.get("answers", {}).get("template")
-    notebook = dict(data["notebook"]) if "notebook" in data else None
-    if notebook and notebook.get("final_cell"):
-        cell_file = here / notebook["final_cell"]
-        if not cell_file.is_file():
-            raise RubricError(f"{path}: [notebook] final_cell {cell_file} does not exist")
-        notebook["final_cell_source"] = cell_file.read_text()
-    if notebook and notebook.get("probes"):  # probes run against the executed notebook's globals
-        probes_file = (here / notebook["probes"]).resolve()
-        if not probes_file.is_file():
-            raise RubricError(f"{path}: [notebook] probes {probes_file} does not exist")
-        notebook["probes_path"] = probes_file
-    data_dirs = {name: (here / rel).resolve() for name, rel in data.get("data", {}).items()}
-    for name, folder in data_dirs.items():
-        if not folder.is_dir():
-            raise RubricError(f"{path}: [data] {name} = {folder} is not a folder")
-    scripts = _scripts(data.get("scripts", {}), path)
-    documents = _documents(data.get("documents", {}), path)
-    for task in tasks:
-        if task.document is not None and task.document not in documents:
-            raise RubricError(f"{path}: task {task.id} names document {task.document!r}, which [documents] lacks")
-    reference = data.get("reference", {}).get("module")
+    report = _Report(path, text)
+    sections = _read_sections(data, here, report)
+    defaults = sections["limits"].limits() if "limits" in sections else Limits()
+    numbered = _read_tasks(data, here, defaults, report)
+    _check_tasks(numbered, sections, report)
+    tasks = [task for _, task in numbered]
+    files = sections.get("files", {})
+    module: ModuleSection | None = sections.get("module")
+    if module is not None and "module" not in files:
+        report.add(("module",), "[files] has no module = \"<path of the student's module>\"")
+    info = sections.get("assignment")
+    checks: ChecksSection | None = sections.get("checks")
+    notebook: NotebookSection | None = sections.get("notebook")
+    reference = sections.get("reference")
     digest = hashlib.sha256(raw)
-    for extra in (checks, module.get("probes"), reference, (notebook or {}).get("final_cell"),
-                  (notebook or {}).get("probes")):
-        if extra and (here / extra).is_file():
-            digest.update((here / extra).read_bytes())
-    return Rubric(
-        id=info.get("id", here.name), title=info.get("title", here.name), version=str(info.get("version", "1")),
-        path=path, files=dict(data.get("files", {})), tasks=tasks,
-        module_name=module.get("name"), class_name=module.get("class"),
-        probes=(here / module["probes"]).resolve() if module.get("probes") else None,
-        preload=tuple(module.get("preload", ("numpy",))),
-        checks_path=(here / checks).resolve() if checks else None,
-        reference_path=(here / reference).resolve() if reference else None,
-        answers_template=(here / template).resolve() if template else None,
-        notebook=notebook, data=data_dirs, scripts=scripts, documents=documents,
-        fingerprint=digest.hexdigest()[:16],
+    for extra in (checks and checks.module, module and module.probes, reference and reference.module,
+                  notebook and notebook.final_cell, notebook and notebook.probes):
+        if extra and Path(extra).is_file():
+            digest.update(Path(extra).read_bytes())
+    rubric = Rubric(
+        id=(info.id if info else "") or here.name, title=(info.title if info else "") or here.name,
+        version=info.version if info else "1", path=path, files=dict(files), tasks=tuple(tasks),
+        module_name=module.name if module else None, class_name=module.class_name if module else None,
+        probes=module.probes if module else None, preload=module.preload if module else ("numpy",),
+        checks_path=checks.module if checks else None, reference_path=reference.module if reference else None,
+        answers_template=sections["answers"].template if "answers" in sections else None,
+        notebook=notebook, data=dict(sections.get("data", {})), fingerprint=digest.hexdigest()[:16],
+        sections=sections,
+        scripts={name: entry.spec(name) for name, entry in sections.get("scripts", {}).items()},
+        documents={name: entry.spec(name) for name, entry in sections.get("documents", {}).items()},
     )
+    check_code(rubric, report, {task.id: i for i, task in numbered})
+    if report.problems:
+        raise RubricError(report.problems)
+    return rubric

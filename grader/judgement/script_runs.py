@@ -18,8 +18,8 @@ from grader.execution.sandbox import Sandbox
 from grader.execution.scripts import ScriptRun, ScriptStatus, run_script
 from grader.execution.session import GRADER_SRC
 from grader.execution.workspace import Workspace
-from grader.judgement.rubric import Rubric
-from grader.results import DocumentReport, FigureReport, ScriptReport
+from grader.judgement.rubric import Rubric, TaskSpec
+from grader.results import Cause, DocumentReport, FigureReport, ScriptReport, Status, TaskResult
 
 GRADER_FAILURE = "GRADER FAILURE (not the student's fault)"
 _NOT_NEEDED = "not run: no task of this grading needs it"
@@ -67,7 +67,7 @@ class ScriptRuns:
         return self._documents[name]
 
     def finish(self) -> tuple[tuple[ScriptReport, ...], tuple[DocumentReport, ...]]:
-        """Wait for everything started, and what the report shows of it (scripts no task needed left out)."""
+        """Wait for everything started, and what the report shows of it."""
         if self._thread is not None:
             self._thread.join()
         scripts = tuple(script_report(run) for run in self._scripts.values() if run.message != _NOT_NEEDED)
@@ -111,3 +111,15 @@ def script_report(run: ScriptRun) -> ScriptReport:
 def document_report(run: DocumentRun, tasks: tuple[str, ...]) -> DocumentReport:
     return DocumentReport(run.spec.name, run.status.value, run.message, run.path, run.kind, run.page_count,
                           tuple(base64.b64encode(p).decode() for p in run.pages), run.text, tasks)
+
+
+def grade_from_document(task: TaskSpec, document: DocumentRun) -> TaskResult:
+    """A manual task judged from a written report: the TA reads its pages next to the task."""
+    if document.status is DocumentStatus.MISSING:
+        return TaskResult(task.id, task.title, Status.MISSING, 0.0, task.points, document.message)
+    if document.status is DocumentStatus.FAILED:
+        return TaskResult(task.id, task.title, Status.ERROR, None, task.points, document.message, cause=Cause.GRADER)
+    where = f"judge from {document.path}" + (" (shown with this task)" if document.status is DocumentStatus.OK else
+                                             f": {document.message}")
+    message = f"{task.message or 'awaits a TA'}: {where}"
+    return TaskResult(task.id, task.title, Status.MANUAL, None, task.points, message)

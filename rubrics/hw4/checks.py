@@ -19,10 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from grader.execution.session import Limits
-from grader.judgement.compare import compare_arrays, rel_error, summarize, verdict
-from grader.judgement.grading import TaskContext, TaskEnded
-from grader.results import CheckResult, Status, Visibility
+from grader.api import (
+    CheckResult,
+    Limits,
+    Status,
+    TaskContext,
+    TaskEnded,
+    Visibility,
+    compare_arrays,
+    rel_error,
+    summarize,
+    verdict,
+)
 
 PUBLIC, HIDDEN = Visibility.PUBLIC, Visibility.HIDDEN
 PARAMS = ("W1", "b1", "W2", "b2")
@@ -860,7 +868,7 @@ def tuned_model(ctx: TaskContext) -> Iterator[CheckResult]:
         status = Status.TIMEOUT if run is not None and run.status == "timeout" else Status.MISSING
         raise TaskEnded(status, f"no tuned model to measure ({why}; {notebook}). To make T12 gradable, save the "
                                 "model with np.savez('best_net.npz', **best_net.params) and hand in best_net.npz, "
-                                f"or keep the notebook within its budget of {ctx.rubric.notebook['budget_s']} s")
+                                f"or keep the notebook within its budget of {ctx.rubric.notebook.budget_s:g} s")
     if pred_test is not None and np.asarray(pred_test).shape == data.y_test.shape:
         matrix = np.zeros((10, 10), dtype=int)
         np.add.at(matrix, (data.y_test, np.clip(np.asarray(pred_test, dtype=np.int64), 0, 9)), 1)

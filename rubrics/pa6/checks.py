@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.judgement.compare import compare_arrays, rel_error, verdict
-from grader.judgement.grading import TaskContext
-from grader.results import CheckResult, Visibility
+from grader.api import CheckResult, TaskContext, Visibility, compare_arrays, rel_error, verdict
 
 PUBLIC, HIDDEN = Visibility.PUBLIC, Visibility.HIDDEN
 HELPERS = Path(__file__).resolve().parents[2] / "reference/pa6/starter/Helper_codes"
@@ -253,6 +251,15 @@ def batchnorm_forward(ctx: TaskContext) -> Iterator[CheckResult]:
                            "running averages vs the reference", HIDDEN,
                            {"out": expected, "running_mean": param["running_mean"],
                             "running_var": param["running_var"]}, got, p["rtol"])
+        # test mode with a real gamma and beta (the notebook's own test-mode check uses 1 and 0)
+        x_test = rng.standard_normal((int(rng.integers(2, 10)), d)) * 2.0 + 1.0
+        warm: dict[str, Any] = {"mode": "train"}
+        ctx.reference.batchnorm_forward(x, gamma, beta, warm)
+        warm["mode"] = "test"
+        expected_test, _ = ctx.reference.batchnorm_forward(x_test, gamma, beta, warm)
+        got_test = ctx.call("batchnorm_warmup", batches=x[None], gamma=gamma, beta=beta, x_test=x_test)
+        yield compare_arrays(f"hidden case {i + 1}: test mode after one train pass, gamma and beta applied: out "
+                             "vs the reference", HIDDEN, expected_test, got_test["out"], rtol=p["rtol"], atol=1e-9)
 
 
 def _bn_backward_case(ctx: TaskContext, visibility: Visibility, name: str, x, gamma, beta, dout) -> CheckResult:

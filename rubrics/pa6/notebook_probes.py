@@ -12,21 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from grader.execution.probe_api import ContractError, Student, expect_tuple, notebook_function, notebook_value
+from grader.execution.probe_api import (
+    ContractError,
+    Student,
+    as_numbers,
+    expect_tuple,
+    notebook_function,
+    notebook_value,
+)
 
 _MAX_PARAMS = 64
-
-
-def _arr(value: Any, what: str) -> np.ndarray:
-    if value is None:
-        raise ContractError(f"{what} is None: the blank was left empty or does not assign it")
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # noqa: BLE001 - ragged lists and the like
-        raise ContractError(f"{what} is not an array of numbers ({type(value).__name__}: {exc})") from None
-    if arr.dtype.kind not in "biuf":
-        raise ContractError(f"{what} is {type(value).__name__} of {arr.dtype}, expected numbers")
-    return np.array(arr, dtype=np.float64, copy=True)
 
 
 def _call(student: Student, name: str, *args: Any, returns: int, **kwargs: Any) -> tuple:
@@ -38,32 +33,32 @@ def _call(student: Student, name: str, *args: Any, returns: int, **kwargs: Any) 
 
 def probe_affine_forward(student: Student, x, w, b) -> dict[str, Any]:
     out, _ = _call(student, "affine_forward", x, w, b, returns=2)
-    return {"out": _arr(out, "affine_forward's out")}
+    return {"out": as_numbers(out, "affine_forward's out")}
 
 
 def probe_affine_backward(student: Student, x, w, b, dout) -> dict[str, Any]:
     dx, dw, db = _call(student, "affine_backward", dout, (x, w, b), returns=3)
-    return {"dx": _arr(dx, "dx"), "dw": _arr(dw, "dw"), "db": _arr(db, "db")}
+    return {"dx": as_numbers(dx, "dx"), "dw": as_numbers(dw, "dw"), "db": as_numbers(db, "db")}
 
 
 def probe_relu_forward(student: Student, x) -> dict[str, Any]:
     out, _ = _call(student, "relu_forward", x, returns=2)
-    return {"out": _arr(out, "relu_forward's out")}
+    return {"out": as_numbers(out, "relu_forward's out")}
 
 
 def probe_relu_backward(student: Student, x, dout) -> dict[str, Any]:
     (dx,) = _call(student, "relu_backward", dout, x, returns=1)
-    return {"dx": _arr(dx, "relu_backward's dx")}
+    return {"dx": as_numbers(dx, "relu_backward's dx")}
 
 
 def probe_sigmoid_forward(student: Student, x) -> dict[str, Any]:
     out, _ = _call(student, "sigmoid_forward", x, returns=2)
-    return {"out": _arr(out, "sigmoid_forward's out")}
+    return {"out": as_numbers(out, "sigmoid_forward's out")}
 
 
 def probe_sigmoid_backward(student: Student, x, dout) -> dict[str, Any]:
     (dx,) = _call(student, "sigmoid_backward", dout, x, returns=1)
-    return {"dx": _arr(dx, "sigmoid_backward's dx")}
+    return {"dx": as_numbers(dx, "sigmoid_backward's dx")}
 
 
 def _stand_in_layers(student: Student) -> None:
@@ -94,8 +89,8 @@ def probe_affine_relu(student: Student, x, w, b, dout, stand_ins=False) -> dict[
         _stand_in_layers(student)
     out, cache = _call(student, "affine_relu_forward", x, w, b, returns=2)
     dx, dw, db = _call(student, "affine_relu_backward", dout, cache, returns=3)
-    return {"out": _arr(out, "affine_relu_forward's out"), "dx": _arr(dx, "dx"), "dw": _arr(dw, "dw"),
-            "db": _arr(db, "db")}
+    return {"out": as_numbers(out, "affine_relu_forward's out"), "dx": as_numbers(dx, "dx"), "dw": as_numbers(dw, "dw"),
+            "db": as_numbers(db, "db")}
 
 
 def _bn_param(mode: str, momentum: float | None, running_mean, running_var) -> dict[str, Any]:
@@ -112,9 +107,9 @@ def probe_batchnorm_train(student: Student, x, gamma, beta, momentum=None, runni
                           running_var=None) -> dict[str, Any]:
     param = _bn_param("train", momentum, running_mean, running_var)
     out, _ = _call(student, "batchnorm_forward", x, gamma, beta, param, returns=2)
-    return {"out": _arr(out, "batchnorm_forward's out"),
-            "running_mean": _arr(param.get("running_mean"), "bn_param['running_mean']"),
-            "running_var": _arr(param.get("running_var"), "bn_param['running_var']")}
+    return {"out": as_numbers(out, "batchnorm_forward's out"),
+            "running_mean": as_numbers(param.get("running_mean"), "bn_param['running_mean']"),
+            "running_var": as_numbers(param.get("running_var"), "bn_param['running_var']")}
 
 
 def probe_batchnorm_warmup(student: Student, batches, gamma, beta, x_test) -> dict[str, Any]:
@@ -125,25 +120,25 @@ def probe_batchnorm_warmup(student: Student, batches, gamma, beta, x_test) -> di
         forward(batch, gamma, beta, param)
     param["mode"] = "test"
     out, _ = expect_tuple(forward(x_test, gamma, beta, param), 2, "batchnorm_forward(...)")
-    return {"out": _arr(out, "batchnorm_forward's test-mode out"),
-            "running_mean": _arr(param.get("running_mean"), "bn_param['running_mean']"),
-            "running_var": _arr(param.get("running_var"), "bn_param['running_var']")}
+    return {"out": as_numbers(out, "batchnorm_forward's test-mode out"),
+            "running_mean": as_numbers(param.get("running_mean"), "bn_param['running_mean']"),
+            "running_var": as_numbers(param.get("running_var"), "bn_param['running_var']")}
 
 
 def probe_batchnorm_backward(student: Student, x, gamma, beta, dout) -> dict[str, Any]:
     _, cache = _call(student, "batchnorm_forward", x, gamma, beta, {"mode": "train"}, returns=2)
     dx, dgamma, dbeta = _call(student, "batchnorm_backward", dout, cache, returns=3)
-    return {"dx": _arr(dx, "dx"), "dgamma": _arr(dgamma, "dgamma"), "dbeta": _arr(dbeta, "dbeta")}
+    return {"dx": as_numbers(dx, "dx"), "dgamma": as_numbers(dgamma, "dgamma"), "dbeta": as_numbers(dbeta, "dbeta")}
 
 
 def probe_softmax_loss(student: Student, x, y) -> dict[str, Any]:
     loss, dx = _call(student, "softmax_loss", x, y, returns=2)
-    return {"loss": _arr(loss, "softmax_loss's loss"), "dx": _arr(dx, "softmax_loss's dx")}
+    return {"loss": as_numbers(loss, "softmax_loss's loss"), "dx": as_numbers(dx, "softmax_loss's dx")}
 
 
 def probe_mse_loss(student: Student, x, y) -> dict[str, Any]:
     loss, dx = _call(student, "mse_loss", x, y, returns=2)
-    return {"loss": _arr(loss, "mse_loss's loss"), "dx": _arr(dx, "mse_loss's dx")}
+    return {"loss": as_numbers(loss, "mse_loss's loss"), "dx": as_numbers(dx, "mse_loss's dx")}
 
 
 def probe_sgd_momentum(student: Student, w, dw, v, learning_rate, momentum=None) -> dict[str, Any]:
@@ -152,7 +147,7 @@ def probe_sgd_momentum(student: Student, w, dw, v, learning_rate, momentum=None)
         config["momentum"] = momentum
     next_w, config_out = _call(student, "sgd_momentum", np.array(w), dw, config=config, returns=2)
     velocity = config_out.get("velocity") if isinstance(config_out, dict) else None
-    return {"next_w": _arr(next_w, "next_w"), "velocity": _arr(velocity, "config['velocity']")}
+    return {"next_w": as_numbers(next_w, "next_w"), "velocity": as_numbers(velocity, "config['velocity']")}
 
 
 def _numeric_gradient(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
@@ -187,7 +182,7 @@ def probe_fcn_init(student: Student, **spec) -> dict[str, Any]:
     own = _model(student, **spec).params
     if len(own) > _MAX_PARAMS:
         raise ContractError(f"FullyConnectedNet has {len(own)} parameters; expected at most {_MAX_PARAMS}")
-    return {f"init/{name}": _arr(value, f"params[{name!r}]") for name, value in own.items()}
+    return {f"init/{name}": as_numbers(value, f"params[{name!r}]") for name, value in own.items()}
 
 
 def probe_fcn(student: Student, category, hidden_dims, normalization, input_dim, output_dim, reg, weight_scale,
@@ -199,13 +194,13 @@ def probe_fcn(student: Student, category, hidden_dims, normalization, input_dim,
     for name, value in params.items():
         model.params[name] = np.array(value, dtype=np.float64)
     loss, grads = expect_tuple(model.loss(X, y), 2, "model.loss(X, y)")
-    result: dict[str, Any] = {"loss": _arr(loss, "the loss")}
+    result: dict[str, Any] = {"loss": as_numbers(loss, "the loss")}
     if not isinstance(grads, dict):
         raise ContractError(f"model.loss(X, y) should return (loss, grads dict), got grads of {type(grads).__name__}")
     for name in params:
         if name in grads:
-            result[f"grad/{name}"] = _arr(grads[name], f"grads[{name!r}]")
-    result["scores"] = _arr(model.loss(X), "model.loss(X) (test mode)")
+            result[f"grad/{name}"] = as_numbers(grads[name], f"grads[{name!r}]")
+    result["scores"] = as_numbers(model.loss(X), "model.loss(X) (test mode)")
     if numeric:
         for name in params:
             result[f"num/{name}"] = _numeric_gradient(lambda: float(model.loss(X, y)[0]), model.params[name])
@@ -218,6 +213,6 @@ def probe_model_outputs(student: Student, variable, X) -> dict[str, Any]:
     loss = getattr(model, "loss", None)
     if not callable(loss):
         raise ContractError(f"{variable} is a {type(model).__name__}, not a FullyConnectedNet")
-    outputs = [_arr(loss(X[i:i + 1000]), f"{variable}.loss(X)") for i in range(0, len(X), 1000)]
+    outputs = [as_numbers(loss(X[i:i + 1000]), f"{variable}.loss(X)") for i in range(0, len(X), 1000)]
     regression = getattr(model, "category", None) == "regression"
     return {"out": np.concatenate(outputs), "regression": np.array(regression, dtype=np.int64)}

@@ -1,4 +1,7 @@
-"""The `grader` command: a thin layer that gathers options, calls one library function, reports.
+"""The `grader` command: each command gathers options, calls one library function, and reports.
+
+The work itself lives in grader/pipeline.py (grade), grader/workflows/ (check, gradescope, manual)
+and grader/authoring/ (rubric new, rubric check); nothing here decides a verdict.
 
 Exit codes are part of the interface: `grade` exits 0 whenever grading completed, whatever the
 students scored; `check` exits 1 when an auto-graded task did not pass. Usage errors exit 2
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import enum
 import getpass
-import json
 import os
 import sys
 from pathlib import Path
@@ -19,36 +21,24 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from grader import __version__
+from grader.authoring.scaffold import new_rubric
+from grader.authoring.selfcheck import check_rubric
+from grader.authoring.selfcheck_report import markdown
 from grader.execution import sandbox as sandbox_mod
-from grader.executors import grade_one
-from grader.judgement import locate
 from grader.judgement import rubric as rubric_mod
-from grader.judgement.grading import STUDENT_FULL, STUDENT_QUICK
-from grader.judgement.hidden import load_or_create_secret
-from grader.judgement.manual import ManualScoreError, parse_scores, validate
-from grader.pipeline import grade_batch, refresh_pages, rewrite_submission
-from grader.presentation.atomic import write_text_atomic
+from grader.pipeline import grade_batch
 from grader.presentation.ci_template import DEFAULT_INSTALL, workflow_yaml
-from grader.presentation.github import in_github_actions, report_to_github
-from grader.presentation.gradescope import VISIBILITIES, gradescope_json_text
-from grader.presentation.junit import junit_xml
-from grader.presentation.outputs import write_outputs
-from grader.presentation.student_view import student_view
+from grader.presentation.github import in_github_actions
+from grader.presentation.gradescope import VISIBILITIES
 from grader.presentation.terminal import not_passing, plain_report, rich_table
-from grader.results import ManualScore, SubmissionResult
-from grader.store import GRADEBOOK_FILE, Gradebook
+from grader.results import SubmissionResult
+from grader.workflows import UsageProblem
+from grader.workflows.gradescope_entry import MissingSecret, gradescope_submission_id, run_gradescope
+from grader.workflows.manual_scores import record_scores
+from grader.workflows.student_check import check_own_work, github_lines
 
-GRADESCOPE_SECRET = "/autograder/source/secret"
+__all__ = ["ExitCode", "gradescope_submission_id", "main"]
 
-
-def gradescope_submission_id(submission: Path) -> str:
-    """Gradescope's own submission id (from submission_metadata.json next to the submission), so that
-    hidden inputs differ between submissions and a regrade draws the same ones; else `submission`."""
-    try:
-        metadata = json.loads((submission.parent / "submission_metadata.json").read_text())
-        return f"gradescope-{int(metadata['id'])}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "submission"
 
 class ExitCode(enum.IntEnum):
     OK = 0
@@ -79,6 +69,8 @@ def main() -> None:
       grader check                                 a student checks their own HW4 folder
       grader ci-template > .github/workflows/grader.yml
       grader gradescope                            Gradescope's run_autograder
+      grader rubric new NAME                       start a rubric for your own assignment
+      grader rubric check NAME                     is the rubric right, and how strong is it?
     """
 
 
@@ -171,24 +163,14 @@ def check(directory: Path, rubric_name: str, with_notebook: bool, out: Path | No
     one line per task when piped.
     """
     rubric = _load_rubric(rubric_name)
-    rubric.load_judges()
-    sub_id = directory.resolve().name if directory.is_dir() else directory.stem
-    mode = STUDENT_FULL if with_notebook else STUDENT_QUICK
-    result = student_view(grade_one(directory, sub_id, rubric, None, mode=mode), after_submission=False)
-    if out is not None:
-        write_outputs(out, result, for_student=True)
-    if junit_file is not None:
-        write_text_atomic(junit_file, junit_xml([result], student_view=False))  # already the student view
+    result = check_own_work(directory, rubric, notebook=with_notebook, out=out, junit_file=junit_file)
     console = Console()
     if console.is_terminal:
         console.print(rich_table(result))
     else:
         click.echo(plain_report(result), nl=False)
     if github if github is not None else in_github_actions(os.environ):
-        # lines inside a .zip cannot be annotated: its annotations name no file
-        where = locate.locations(result, rubric, directory) if directory.is_dir() else {}
-        for line in report_to_github(result, where, directory if directory.is_dir() else directory.parent,
-                                     os.environ):
+        for line in github_lines(result, rubric, directory, os.environ):
             click.echo(line)
     if result.grader_failures:
         sys.exit(ExitCode.GRADER_FAILURE)
@@ -237,16 +219,13 @@ def gradescope(submission: Path, results_file: Path, rubric_name: str, secret_fi
     when a task hit a grader failure.
     """
     rubric = _load_rubric(rubric_name)
-    secret_path = secret_file or Path(os.environ.get("GRADER_SECRET_FILE") or GRADESCOPE_SECRET)
-    if not secret_path.is_file():
-        click.echo(f"autograder misconfigured: no secret at {secret_path}; put one in the autograder zip "
-                   "(see `grader gradescope --help` and the README)", err=True)
+    try:
+        result = run_gradescope(submission, results_file, rubric, secret_file=secret_file, visibility=visibility)
+    except MissingSecret as exc:
+        click.echo(str(exc), err=True)
         sys.exit(ExitCode.GRADER_FAILURE)
-    if not submission.exists():
-        raise click.UsageError(f"no submission at {submission}")
-    rubric.load_judges()
-    result = grade_one(submission, gradescope_submission_id(submission), rubric, load_or_create_secret(secret_path))
-    write_text_atomic(results_file, gradescope_json_text(result, visibility=visibility))
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
     click.echo(f"{result.score:g}/{result.max_score:g} {result.grading_status}; wrote {results_file}")
     if result.grader_failures:
         sys.exit(ExitCode.GRADER_FAILURE)
@@ -282,37 +261,78 @@ def manual(out: Path, submission: str | None, task: str | None, points: float | 
     them. Scoring a task again replaces the score in force and keeps the old one in the history.
     """
     rubric = _load_rubric(rubric_name)
-    task_points = {t.id: t.points for t in rubric.tasks}
     by = graded_by or _login_name()
-    path = out / GRADEBOOK_FILE
-    if not path.is_file():
-        raise click.UsageError(f"{out} has no {GRADEBOOK_FILE}: grade the submissions into it first")
-    with Gradebook(path) as book:
-        known = set(book.submissions(rubric.id))
-        if import_file is not None:
-            if submission or task or points is not None:
-                raise click.UsageError("give either SUBMISSION TASK POINTS or --import FILE, not both")
-            scores, problems = parse_scores(import_file.read_text(encoding="utf-8-sig"), task_points, known, by)
-            if problems:
-                raise click.UsageError(f"{import_file}: nothing was saved:\n" + "\n".join(map(str, problems)))
-        else:
-            if submission is None or task is None or points is None:
-                raise click.UsageError("give SUBMISSION TASK POINTS (e.g. alice T4 0.5), or --import FILE")
-            if submission not in known:
-                raise click.UsageError(f"no graded submission {submission!r} in {path}")
-            score = ManualScore(task, points, comment, by)
-            try:
-                validate(score, task_points)
-            except ManualScoreError as exc:
-                raise click.UsageError(str(exc)) from None
-            scores = [(submission, score)]
-        book.set_manual_many(scores)
-        for sub in sorted({sub for sub, _ in scores}):
-            rewrite_submission(out, book, sub, rubric.id)
-        refresh_pages(out, rubric, book)
+    try:
+        scores = record_scores(out, rubric, by, submission=submission, task=task, points=points, comment=comment,
+                               import_file=import_file)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    task_points = {t.id: t.points for t in rubric.tasks}
     for sub, score in scores:
         Console().print(f"{sub} {score.task}: {score.points:g}/{task_points[score.task]:g} by {by}"
                         + (f" — {score.comment}" if score.comment else ""), highlight=False)
+
+
+@main.group()
+def rubric() -> None:
+    """Write and check rubrics for your own assignments (see docs/authoring.md)."""
+
+
+@rubric.command("new")
+@click.argument("name")
+@click.option("--dir", "parent", default=Path("."), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder to create NAME/ in.")
+@click.option("--module", default=None, metavar="PATH",
+              help="Where students keep their code, e.g. lab/ops.py.  [default: NAME/functions.py]")
+def rubric_new(name: str, parent: Path, module: str | None) -> None:
+    """Write a working rubric skeleton into NAME/: rubric.toml, checks.py, probes.py, solution/, starter/.
+
+    `grader rubric check NAME` passes on it as written; edit it one working step at a time.
+    """
+    try:
+        folder = new_rubric(name, parent, module)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"wrote {folder}/: rubric.toml, checks.py, probes.py, solution/, starter/\n"
+               f"next: grader rubric check {folder}")
+
+
+@rubric.command("check")
+@click.argument("name")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Submissions graded in parallel.  [default: number of CPU cores]")
+@click.option("--budget", "budget_s", type=click.FloatRange(min=1), default=None,
+              help="Seconds the mutants may take; no new mutant starts after that.  [default: [selftest] budget_s]")
+@click.option("--max-mutants", type=click.IntRange(min=1), default=None,
+              help="Grade at most this many mutants, sampled the same way every run.  "
+                   "[default: [selftest] max_mutants]")
+@click.option("--no-mutants", is_flag=True, help="Only grade the solution and the starter.")
+@click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the report to this Markdown file.")
+def rubric_check(name: str, workers: int | None, budget_s: float | None, max_mutants: int | None,
+                 no_mutants: bool, markdown_file: Path | None) -> None:
+    """Check the rubric NAME (a name under rubrics/ or a folder): load it strictly, then grade
+    the solution (every auto-graded point), the starter (no code point) and mutants of the
+    solution, and print per task the share of mutants caught and the diff of each survivor.
+
+    Exits 0 when the solution and the starter grade as they must, 1 when not, 2 when the rubric
+    does not load (every problem is listed with its file, line and key), 3 on a grader failure.
+    """
+    loaded = _load_rubric(name)
+    console = Console(stderr=True)
+    try:
+        report = check_rubric(loaded, workers=workers, budget_s=budget_s, max_mutants=max_mutants,
+                              mutants=not no_mutants, progress=lambda line: console.print(line, highlight=False))
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    text = markdown(report, loaded)
+    click.echo(text, nl=False)
+    if markdown_file is not None:
+        markdown_file.write_text(text)
+    if report.grader_failed:
+        sys.exit(ExitCode.GRADER_FAILURE)
+    if not report.ok:
+        sys.exit(ExitCode.CHECKS_FAILED)
 
 
 @main.command()

@@ -1,0 +1,16 @@
+"""vec: vector maths by hand."""
+
+import numpy as np
+
+
+def dot(a, b):
+    """The dot product of two vectors of the same length, as a float."""
+    # T2: your code here
+    return float(np.dot(np.asarray(a, dtype=float), np.asarray(b, dtype=float)))
+
+
+def normalize(v):
+    """v scaled to length 1 (v must not be the zero vector)."""
+    # T3: your code here
+    v = np.asarray(v, dtype=float)
+    return v / np.linalg.norm(v)
