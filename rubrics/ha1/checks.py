@@ -185,11 +185,13 @@ def learning_rate(ctx: TaskContext) -> Iterator[CheckResult]:
 def activations(ctx: TaskContext) -> Iterator[CheckResult]:
     ref = reference("neural_network")
     cases = [("Z = -3, -2, ..., 3 (0 included)", PUBLIC, np.arange(-3.0, 4.0).reshape(1, -1))]
+    logits = None
     if ctx.hidden:
         rng = ctx.rng("activations")
         cases.append(("hidden: 20×15 values within ±30", HIDDEN, rng.uniform(-30, 30, (20, 15))))
+        logits, _ = _logits_case(rng, 500.0)
     ctx.prefetch([("activations", {"Z": Z}) for _, _, Z in cases]
-                 + [("softmax", {"script": "neural_network", "Z": PUBLIC_Z})])
+                 + [("softmax", {"script": "neural_network", "Z": Z}) for Z in (PUBLIC_Z, logits) if Z is not None])
     for label, visibility, Z in cases:
         got = ctx.call("activations", Z=Z)
         for name in ("relu", "relu_derivative", "sigmoid", "sigmoid_derivative"):
@@ -198,6 +200,10 @@ def activations(ctx: TaskContext) -> Iterator[CheckResult]:
     Z = PUBLIC_Z
     yield compare_arrays("neural_network.softmax of the handout's 4×3 logits", PUBLIC, ref.softmax(Z),
                          ctx.call("softmax", script="neural_network", Z=Z)["P"], rtol=1e-9, atol=1e-12)
+    if logits is not None:  # logits that spread over hundreds: only subtracting the row's maximum stays finite
+        yield compare_arrays(f"neural_network.softmax: hidden {logits.shape[0]}×{logits.shape[1]} logits of size ~500",
+                             HIDDEN, ref.softmax(logits),
+                             ctx.call("softmax", script="neural_network", Z=logits)["P"], rtol=1e-9, atol=1e-12)
     if not ctx.hidden:
         yield ctx.after_submission("hidden activation checks")
 
