@@ -339,19 +339,21 @@ def rubric_check(name: str, workers: int | None, budget_s: float | None, max_mut
 def doctor() -> None:
     """Say which sandbox level this machine gives student code, and why not a stronger one.
 
-    Levels, strongest first: bwrap+uid (bubblewrap namespaces and a minimal read-only
-    filesystem, plus an unprivileged uid of the submission's own; needs root and the Debian
-    package bubblewrap), bwrap (the same in a user namespace, without its own uid), process
-    (rlimits and watchdogs only: student code can read the disk and use the network).
+    Levels, strongest first: bwrap+uid+cgroup (bwrap+uid plus a memory cgroup per sandbox;
+    needs a writable memory cgroup), bwrap+uid (bubblewrap namespaces and a minimal read-only
+    filesystem, plus an unprivileged uid of the submission's own and a seccomp filter; needs
+    root, the Debian packages bubblewrap and libseccomp2), bwrap (the same in a user namespace,
+    without its own uid), process (rlimits and watchdogs only: student code can read the disk
+    and use the network).
     Exits 0 at the full level and 1 at a weaker one.
     """
     chosen, tried = sandbox_mod.detect(sys.executable)
     console = Console()
     for name, problem in tried:
         mark = "[green]works[/]" if problem is None else f"[red]unavailable[/]: {problem}"
-        console.print(f"{name:10} {mark}", highlight=False)
+        console.print(f"{name:16} {mark}", highlight=False)
     style = "green" if chosen.level.full else "bold red"
-    console.print(f"\nsandbox level: [{style}]{chosen.level.name}[/] — {chosen.level.description}", highlight=False)
+    console.print(f"\nsandbox level: [{style}]{chosen.level.name}[/] — {chosen.description}", highlight=False)
     if not chosen.level.full:
         sys.exit(ExitCode.CHECKS_FAILED)
 

@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import ExitCode, main
+from grader.execution import cgroup as cgroup_mod
 from grader.execution import sandbox as sandbox_mod
 from grader.execution.sandbox import UID_BASE, UID_SLOTS, SandboxUnavailable, detect
 from grader.execution.session import Limits, ModuleSession, SessionConfig
@@ -190,13 +191,23 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def full(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleSession]:
-    """A session at the level detected with nothing forced: bwrap+uid on a root machine with bubblewrap."""
+    """A session at the level detected with nothing forced: bwrap+uid(+cgroup) on a root machine with bubblewrap."""
     if not ISOLATION:
         pytest.skip("bubblewrap/setpriv not installed or not root")
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("GRADER_SANDBOX", raising=False)
         sandbox = detect(sys.executable)[0]
-    assert sandbox.level.name == "bwrap+uid"
+    assert sandbox.level.name in ("bwrap+uid+cgroup", "bwrap+uid") and sandbox.seccomp
+    with ModuleSession(_config(project, tmp_path_factory.mktemp("home"), sandbox)) as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def unfiltered(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleSession]:
+    """The control for the seccomp filter and the memory cgroup: bwrap+uid without either."""
+    if not ISOLATION:
+        pytest.skip("bubblewrap/setpriv not installed or not root")
+    sandbox = sandbox_mod.Sandbox(sandbox_mod.LEVELS["bwrap+uid"], sys.executable, seccomp=False)
     with ModuleSession(_config(project, tmp_path_factory.mktemp("home"), sandbox)) as session:
         yield session
 
@@ -225,9 +236,16 @@ def call(session: ModuleSession, probe: str, **kwargs: object) -> dict[str, np.n
 def test_detect_chooses_bwrap_uid_on_a_root_machine_with_bubblewrap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRADER_SANDBOX", raising=False)
     chosen, tried = detect(sys.executable)
-    assert chosen.level.name == "bwrap+uid" and chosen.level.full
-    assert chosen.isolates and chosen.drops_uid
-    assert tried == [("bwrap+uid", None)]
+    assert chosen.level.full and chosen.isolates and chosen.drops_uid and chosen.seccomp
+    try:
+        cgroup_mod.find()
+    except cgroup_mod.CgroupUnavailable as exc:  # the memory cgroup level is tried first and says why not
+        assert chosen.level.name == "bwrap+uid"
+        assert tried[0][0] == "bwrap+uid+cgroup" and str(exc) in (tried[0][1] or ""), tried
+        assert tried[1:] == [("bwrap+uid", None)]
+    else:
+        assert chosen.level.name == "bwrap+uid+cgroup" and chosen.memory_cgroups
+        assert tried == [("bwrap+uid+cgroup", None)]
 
 
 def test_forced_process_level_is_used_and_graded_results_say_weak(monkeypatch: pytest.MonkeyPatch, hw4) -> None:
@@ -281,8 +299,9 @@ def test_without_bubblewrap_detection_falls_back_to_process_and_says_why(monkeyp
     monkeypatch.delenv("GRADER_SANDBOX", raising=False)
     chosen, tried = detect(sys.executable)
     assert chosen.level.name == "process"
-    assert [name for name, _ in tried] == ["bwrap+uid", "bwrap", "process"]
+    assert [name for name, _ in tried] == ["bwrap+uid+cgroup", "bwrap+uid", "bwrap", "process"]
     reasons = dict(tried)
+    assert "bwrap is not installed" in (reasons["bwrap+uid+cgroup"] or "")
     assert "bwrap is not installed" in (reasons["bwrap+uid"] or "")
     assert "bwrap is not installed" in (reasons["bwrap"] or "")
     assert reasons["process"] is None
@@ -293,7 +312,7 @@ def test_doctor_exits_zero_at_the_full_level(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("GRADER_SANDBOX", raising=False)
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code == ExitCode.OK, result.output
-    assert "bwrap+uid" in result.output and "sandbox level: bwrap+uid" in result.output
+    assert "sandbox level: bwrap+uid" in result.output and "seccomp filter" in result.output
 
 
 def test_doctor_exits_one_at_a_weak_level(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -412,7 +431,7 @@ def test_concurrent_sessions_get_different_uids(project: Path, tmp_path: Path,
     assert {uid_a, uid_b} <= set(range(UID_BASE, UID_BASE + UID_SLOTS))
 
 
-# --- what the sandbox does not stop yet (strict xfail: each turns into a pass when fixed) ------------
+# --- escapes from the limits that the seccomp filter closes ------------------------------------------
 
 
 @needs_isolation
@@ -421,25 +440,24 @@ def test_student_code_cannot_write_the_fork_servers_memory(full) -> None:
 
 
 @needs_isolation
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: nothing stops unshare(CLONE_NEWUSER|CLONE_NEWNS) inside the sandbox, so "
-                   "student code mounts a tmpfs of any size over /tmp and fills host RAM past the 64 MB cap; fix: a "
-                   "seccomp filter (bwrap --seccomp) refusing unshare/clone/clone3 namespace flags, mount and setns, "
-                   "or --disable-userns")
-def test_student_code_cannot_mount_a_tmpfs_of_its_own(full) -> None:
+def test_student_code_cannot_mount_a_tmpfs_of_its_own(full, unfiltered) -> None:
     data = call(full, "nested_tmpfs", mb=100, files=4)
-    assert int(data["stage"]) < 3 or int(data["written"]) <= 64 * MB, data
+    assert int(data["stage"]) == 1 and int(data["errno"]) == errno.EPERM, data  # unshare refused
+    # control: without the filter the same code makes a user namespace, mounts a tmpfs of its own
+    # over /tmp and writes past the 64 MB cap
+    control = call(unfiltered, "nested_tmpfs", mb=100, files=4)
+    assert int(control["stage"]) == 3 and int(control["written"]) > 64 * MB, control
 
 
 @needs_isolation
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: memory_mb is enforced with RLIMIT_AS only, which does not count "
-                   "memory-backed files: memfd_create (or tmpfs) holds RAM beyond the limit, up to 256 fds x 64 MB "
-                   "per process; fix: a memory cgroup per sandbox (memory.max), or seccomp refusing memfd_create")
-def test_ram_held_in_memory_files_counts_against_the_memory_limit(full) -> None:
-    limit_mb = 1024
-    data = call(full, "memfd", files=20, mb=56)  # 1120 MB in 20 files, each under the 64 MB file-size limit
-    assert int(data["written"]) <= limit_mb * MB, data
+def test_ram_held_in_memory_files_counts_against_the_memory_limit(full, unfiltered) -> None:
+    limits = Limits(time_s=10, memory_mb=256)
+    out = full.call("memfd", limits, {"files": 6, "mb": 56})  # 336 MB in 6 files, each under the 64 MB file cap
+    assert out.ok, out
+    assert int(out.data["errno"]) == errno.EPERM and int(out.data["written"]) == 0, out.data
+    # control: without the filter and the cgroup, RLIMIT_AS does not see memory held in files
+    control = unfiltered.call("memfd", limits, {"files": 6, "mb": 56})
+    assert control.ok and int(control.data["written"]) == 336 * MB, control
 
 
 def test_uid_pool_is_shared_between_processes(tmp_path):

@@ -89,6 +89,8 @@ def read_notebook(path: Path) -> tuple[Any, list[str]]:
         raw = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path.name} is not valid JSON ({exc}); re-save it from Jupyter") from None
+    except RecursionError:  # a real notebook is a few levels deep
+        raise ValueError(f"{path.name} is JSON nested too deeply to be a notebook; re-save it from Jupyter") from None
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         raise ValueError(f"{path.name} is JSON but not a notebook (no cells)")
     major = raw.get("nbformat")
@@ -192,7 +194,10 @@ def run_notebook(
                 (work / name).symlink_to(host)
         host_cwd = work / path.relative_to(root).parent
     uid = UIDS.acquire() if sandbox.drops_uid else None
+    memory = None
     try:
+        # the kernel's whole sandbox (its probe calls included) shares one cap on real memory
+        memory = sandbox.memory_group(limits.memory_mb * 1024 * 1024)
         if uid is not None:
             for folder in (runtime, out):
                 os.chown(folder, uid, uid)
@@ -211,7 +216,7 @@ def run_notebook(
             # -m puts the working folder on sys.path, as Jupyter does (the notebook imports cattern)
             launcher = [python, "-E", "-s", "-m", "ipykernel_launcher", "-f", connection_file]
             if not sandbox.isolates:
-                return launcher
+                return sandbox.confine(launcher)
             script = (f"mkdir -p {WORK_DIR} && cp -r {SUBMISSION_MOUNT}/. {WORK_DIR}/ && cd {WORK_DIR}{links}"
                       f" && cd {_shell_quote(kernel_cwd)} && exec prlimit --as={mem} --cpu={cpu} --core=0 "
                       f"--nofile=256 --fsize={64 * 1024 * 1024}"
@@ -222,7 +227,7 @@ def run_notebook(
             if Path("/etc/fonts").is_dir():  # matplotlib's font lookup, read-only
                 extra.append(("/etc/fonts", "/etc/fonts", False))
             return sandbox.wrap(["/bin/sh", "-c", script], root=root, probes=serve.probes if serve else None,
-                                grader_src=grader_src, uid=uid, extra=tuple(extra), env=_kernel_env())
+                                grader_src=grader_src, uid=uid, extra=tuple(extra), env=_kernel_env(), memory=memory)
 
         km = _SandboxedKernelManager(transport="ipc", ip=str(runtime / "kernel"))
         km.connection_file = str(runtime / "kernel.json")
@@ -274,6 +279,9 @@ def run_notebook(
             timer.cancel()
             _kill_kernel(km)
             log.close()
+        if status == "dead" and memory is not None and memory.oom_kills():
+            message = (f"the kernel ran out of memory: the notebook held more than its limit of {limits.memory_mb} MB "
+                       "(memory in files and child processes counts too)")
         if status == "dead":
             tail = (workdir / "kernel.log").read_text(errors="replace")[-1500:].strip()
             if tail:
@@ -287,6 +295,8 @@ def run_notebook(
     finally:
         if uid is not None:
             UIDS.release(uid)
+        if memory is not None:
+            memory.remove()
 
 
 def _summary(executed: Any, status: str, message: str, failed: int | None, student_cells: int, out: Path,

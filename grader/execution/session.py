@@ -21,12 +21,17 @@ from typing import Any
 import numpy as np
 
 from grader.execution import wire
+from grader.execution.cgroup import CgroupUnavailable, MemoryGroup
 from grader.execution.sandbox import DATA_MOUNT, PROBES_MOUNT, SINGLE_THREAD_BLAS, SUBMISSION_MOUNT, UIDS, Sandbox
 
 GRADER_SRC = str(Path(__file__).resolve().parents[2])
 _BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.execution import zygote; zygote.main()"
 _GRACE_S = 5.0
 _START_TIMEOUT_S = 60.0
+_MB = 1024 * 1024
+# the memory cgroup's cap while the fork server starts (numpy, the probes; no student code runs yet);
+# each call then sets it to what the idle server holds plus the call's memory_mb
+_START_MEMORY = 1024 * _MB
 
 
 class SandboxError(Exception):
@@ -105,6 +110,8 @@ class ModuleSession:
         self._proc: subprocess.Popen[bytes] | None = None
         self._reader: wire.FrameReader | None = None
         self._uid: int | None = None
+        self._memory: MemoryGroup | None = None
+        self._ooms_before = 0  # OOM kills in the memory cgroup before the current call
 
     def __enter__(self) -> ModuleSession:
         return self
@@ -122,9 +129,18 @@ class ModuleSession:
             assert cfg.sandbox is not None
             if cfg.sandbox.drops_uid and self._uid is None:
                 self._uid = UIDS.acquire()
+            try:
+                if self._memory is None:
+                    self._memory = cfg.sandbox.memory_group(_START_MEMORY)
+                else:  # a restart: the last call may have raised the cap
+                    self._memory.set_limit(_START_MEMORY)
+            except (OSError, CgroupUnavailable) as exc:
+                raise SandboxError(f"cannot set up the sandbox's memory cgroup: {exc}") from exc
             extra = tuple((str(host), f"{DATA_MOUNT}/{name}", False) for name, host in cfg.data.items())
             argv = cfg.sandbox.wrap(argv, root=cfg.root, probes=cfg.probes, grader_src=GRADER_SRC, uid=self._uid,
-                                    extra=extra)
+                                    extra=extra, memory=self._memory)
+        elif cfg.sandbox is not None:
+            argv = cfg.sandbox.confine(argv)
         with open(workdir / "fork-server.log", "ab") as log:
             try:
                 self._proc = subprocess.Popen(
@@ -173,6 +189,31 @@ class ModuleSession:
         if self._uid is not None:
             UIDS.release(self._uid)
             self._uid = None
+        if self._memory is not None:
+            self._memory.remove()
+            self._memory = None
+
+    def _cap_memory(self, memory_mb: int) -> None:
+        """Before a call: let it add `memory_mb` of real memory to what the idle fork server holds,
+        and note the OOM kills so far, to tell an OOM kill from another crash afterwards."""
+        memory = self._memory
+        if memory is None:
+            return
+        try:
+            memory.set_limit(memory.usage() + memory_mb * _MB)
+            self._ooms_before = memory.oom_kills()
+        except OSError as exc:  # the grader's own failure, never the student's
+            raise SandboxError(f"cannot set the sandbox's memory cgroup limit: {exc}") from exc
+
+    def _oom_detail(self, limits: Limits) -> str | None:
+        memory = self._memory
+        try:
+            if memory is None or memory.oom_kills() <= self._ooms_before:
+                return None
+        except OSError:
+            return None
+        return (f"out of memory: the sandbox's memory cgroup stopped the code when it held more than "
+                f"{limits.memory_mb} MB (memory in files and in child processes counts too)")
 
     def call(self, probe: str, limits: Limits, kwargs: dict[str, Any] | None = None,
              arrays: dict[str, Any] | None = None) -> ProbeOutcome:
@@ -209,6 +250,7 @@ class ModuleSession:
                 self._kill()
                 self._start()
             assert self._proc is not None and self._proc.stdin is not None
+            self._cap_memory(int(request["limits"]["memory_mb"]))
             try:
                 wire.write_frame(self._proc.stdin.fileno(), request, arrays)
                 return
@@ -229,16 +271,20 @@ class ModuleSession:
                                 "stopped responding and was killed", duration=time.monotonic() - started)
         except (OSError, EOFError, wire.WireError) as exc:
             self._kill()
-            return ProbeOutcome("crashed", detail=f"the student process died during the call ({exc})",
-                                duration=time.monotonic() - started)
+            detail = self._oom_detail(limits) or f"the student process died during the call ({exc})"
+            return ProbeOutcome("crashed", detail=detail, duration=time.monotonic() - started)
         if "batch" in request:
             data["__batch__"] = header.get("batch")  # type: ignore[assignment]
+        status = str(header.get("status", "crashed"))
+        detail = str(header.get("detail", ""))
+        if status == "crashed":
+            detail = self._oom_detail(limits) or detail
         return ProbeOutcome(
-            status=str(header.get("status", "crashed")),
+            status=status,
             data=data,
             error=header.get("error") if isinstance(header.get("error"), dict) else None,
             output=str(header.get("output", ""))[: limits.output_bytes + 200],
-            detail=str(header.get("detail", "")),
+            detail=detail,
             duration=_seconds(header.get("duration"), time.monotonic() - started),
         )
 

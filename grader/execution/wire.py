@@ -63,6 +63,8 @@ def decode(header_bytes: bytes, payload: bytes) -> tuple[dict[str, Any], dict[st
         specs = meta["arrays"]
     except (ValueError, KeyError, TypeError) as exc:
         raise WireError(f"unreadable frame header: {exc}") from None
+    except RecursionError:  # json recurses once per level of nesting
+        raise WireError("unreadable frame header: nested too deeply") from None
     if not isinstance(header, dict) or not isinstance(specs, list):
         raise WireError("unreadable frame header: wrong structure")
     arrays: dict[str, np.ndarray] = {}

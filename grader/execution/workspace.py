@@ -90,7 +90,7 @@ def _copy_tree(source: Path, dest: Path, notes: list[str]) -> None:
 def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:
     try:
         zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:  # ValueError: a name that is not the UTF-8 it claims
         raise SubmissionError(f"{archive.name} is not a readable zip archive ({exc}); "
                               "re-create it with a zip tool and submit again") from None
     with zf:
@@ -98,6 +98,7 @@ def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:
         if len(members) > MAX_FILES:
             raise SubmissionError(f"{archive.name} holds {len(members)} entries (limit {MAX_FILES})")
         total = 0
+        unpacked: set[tuple[str, ...]] = set()
         for info in members:
             parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
             if not parts or info.is_dir():
@@ -115,6 +116,12 @@ def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:
             total += info.file_size
             if total > MAX_TOTAL_BYTES:
                 raise SubmissionError(f"{archive.name} unpacks to more than {MAX_TOTAL_BYTES // 2**20} MB")
+            if parts in unpacked:
+                notes.append(f"archive entry {info.filename!r} appears more than once; the last copy was used")
+            unpacked.add(parts)
+            if info.flag_bits & 0x1:
+                raise SubmissionError(f"{archive.name}: {info.filename} is encrypted; zip the files again without a "
+                                      "password and submit again")
             target = dest.joinpath(*parts)
             written = 0
             try:
@@ -125,7 +132,8 @@ def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:
                         if written > info.file_size or written > MAX_FILE_BYTES:  # lying headers
                             raise SubmissionError(f"{info.filename} unpacks to more than it declares")
                         out.write(chunk)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as exc:
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
+                    ValueError) as exc:
                 raise SubmissionError(f"{archive.name}: cannot unpack {info.filename} ({exc})") from None
 
 

@@ -126,6 +126,11 @@ def _child(request: dict[str, Any], arrays: dict[str, Any], state: dict[str, Any
         libc = ctypes.CDLL(None)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         libc.prctl(_PR_SET_DUMPABLE, 1)
+        try:  # in a memory cgroup the OOM killer picks this call, never the fork server it would restart
+            with open("/proc/self/oom_score_adj", "w") as adj:
+                adj.write("1000")
+        except OSError:
+            pass
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(out_w, 1)

@@ -94,7 +94,7 @@ def _grade(source: Path, rubric: Rubric, secret: bytes | None, python: str | Non
     sandbox = sandbox or detect(python or sys.executable)[0]
     graded_at = datetime.now(UTC).isoformat(timespec="seconds")
     base = dict(submission=sub_id, rubric=rubric.id, rubric_version=rubric.version_tag,
-                grader_version=__version__, graded_at=graded_at, sandbox=sandbox.level.description)
+                grader_version=__version__, graded_at=graded_at, sandbox=sandbox.description)
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         try:
             workspace = prepare(source, Path(tmp) / "submission", tuple(rubric.files.values()))

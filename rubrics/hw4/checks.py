@@ -670,6 +670,11 @@ def _standard_params(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray] | s
     """Validated float64 parameters of a 784-H-10 net, or why they are not."""
     if not all(k in arrays for k in PARAMS):
         return f"it holds {sorted(arrays)}, not the four arrays {list(PARAMS)}"
+    # only real numbers convert to float64 without losing meaning: text, dates, complex and
+    # record arrays would raise (or silently drop the imaginary part)
+    odd = {k: str(arrays[k].dtype) for k in PARAMS if np.asarray(arrays[k]).dtype.kind not in "biuf"}
+    if odd:
+        return "some arrays do not hold real numbers: " + ", ".join(f"{k} is {t}" for k, t in odd.items())
     params = {k: np.array(arrays[k], dtype=np.float64) for k in PARAMS}
     H = params["W1"].shape[1] if params["W1"].ndim == 2 else -1
     shapes = {"W1": (784, H), "b1": (H,), "W2": (H, 10), "b2": (10,)}
