@@ -35,6 +35,7 @@ from grader.results import SubmissionResult
 from grader.workflows import UsageProblem
 from grader.workflows.gradescope_entry import MissingSecret, gradescope_submission_id, run_gradescope
 from grader.workflows.manual_scores import record_scores
+from grader.workflows.similarity_run import similarity_of_class
 from grader.workflows.student_check import check_own_work, github_lines
 
 __all__ = ["ExitCode", "gradescope_submission_id", "main"]
@@ -128,9 +129,15 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
         else:
             console.print(line, highlight=False)
 
-    with progress:
-        summary = grade_batch(submissions, out, rubric, workers=workers, force=force, secret_file=secret_file,
-                              dask=dask, on_start=started, on_result=finished)
+    from grader.course.roster import RosterError
+    from grader.lateness import DeadlineError
+
+    try:
+        with progress:
+            summary = grade_batch(submissions, out, rubric, workers=workers, force=force, secret_file=secret_file,
+                                  dask=dask, on_start=started, on_result=finished)
+    except (RosterError, DeadlineError) as exc:  # raised before anything is graded
+        raise click.UsageError(str(exc)) from None
     console.print(f"{len(summary.graded)} graded, {len(summary.skipped)} unchanged; "
                   f"class overview: {out / 'index.html'}; gradebook: {out / 'grades.csv'}", highlight=False)
     if failures:
@@ -333,6 +340,102 @@ def rubric_check(name: str, workers: int | None, budget_s: float | None, max_mut
         sys.exit(ExitCode.GRADER_FAILURE)
     if not report.ok:
         sys.exit(ExitCode.CHECKS_FAILED)
+@main.command("import")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["canvas", "moodle", "github", "gradescope"]))
+@click.argument("download", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for one submission folder per student, roster.csv and import-report.txt.")
+@click.option("--rubric", "rubric_name", default="hw4", show_default=True, help="Whose [files] say where files go.")
+@click.option("--roster", "course_roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The course system's list of students: Canvas's gradebook export, Moodle's grading worksheet, "
+                   "GitHub Classroom's roster. Adds ids and emails, and the students who handed in nothing.")
+@click.option("--timezone", default=None, help="Time zone of the times in Moodle's grading worksheet "
+              "(e.g. Europe/Stockholm).")
+def import_(fmt: str, download: Path, out: Path, rubric_name: str, course_roster: Path | None,
+            timezone: str | None) -> None:
+    """Turn a course system's bulk download into one folder per student for `grader grade`.
+
+    \b
+      grader import canvas submissions.zip --out hw4 --roster canvas-gradebook.csv
+      grader import moodle "HW4-123.zip" --out hw4 --roster worksheet.csv --timezone Europe/Stockholm
+      grader import github classroom-clones/ --out hw4
+      grader import gradescope submissions_export.zip --out hw4
+
+    The download is only read. Every file that maps nowhere, every ambiguity and every student
+    with nothing is listed in OUT/import-report.txt; roster.csv keeps who each folder belongs to,
+    the submission time, and (edit it) each student's extension. See docs/lms.md.
+    """
+    from grader.course.importers import ImportRefused, import_download
+    from grader.course.importers.download import DownloadError
+    from grader.course.roster import RosterError
+    from grader.lateness import DeadlineError
+
+    rubric = _load_rubric(rubric_name)
+    try:
+        result = import_download(fmt, download, out, rubric, course_roster=course_roster, timezone=timezone)
+    except (ImportRefused, DownloadError, RosterError, DeadlineError) as exc:
+        raise click.UsageError(str(exc)) from None
+    console = Console(stderr=True, soft_wrap=True)  # one issue a line, for grep
+    for issue in result.issues:
+        console.print(str(issue), highlight=False, markup=False)
+    console.print(f"{len(result.written)} submission folder(s) in {out}; roster: {out / 'roster.csv'}; "
+                  f"{len(result.issues)} issue(s) listed in {result.report_path}", highlight=False)
+
+
+@main.command("export")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["canvas", "moodle"]))
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--rubric", "rubric_name", default="hw4", show_default=True, help="The rubric OUT was graded with.")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="roster.csv to join through. [default: the one `grader grade` read]")
+@click.option("--assignment", default=None, help="The grade column's name. [default: the rubric's title]")
+@click.option("--assignment-id", default=None, help="Canvas: the assignment's id, written as 'Name (id)'.")
+@click.option("--points-possible/--no-points-possible", default=True, show_default=True,
+              help="Canvas: a second row with the assignment's points.")
+@click.option("--identity", type=click.Choice(["email", "idnumber", "username"]), default="email", show_default=True,
+              help="Moodle: the column Moodle matches students on.")
+def export(fmt: str, out: Path, rubric_name: str, roster: Path | None, assignment: str | None,
+           assignment_id: str | None, points_possible: bool, identity: str) -> None:
+    """Write OUT/canvas-grades.csv or OUT/moodle-grades.csv, late penalties applied, to upload.
+
+    Nothing is regraded: the late policy (the rubric's [deadline]) and the extensions (roster.csv)
+    are applied to the grades in OUT's gradebook now, so change either and export again. Blank
+    grades and unmatched lines are listed (and in OUT/<format>-export-report.txt).
+    """
+    from grader.course.exports import ExportError, export_grades
+    from grader.course.roster import RosterError
+    from grader.lateness import DeadlineError
+
+    rubric = _load_rubric(rubric_name)
+    try:
+        result = export_grades(fmt, out, rubric, roster=roster, assignment=assignment, assignment_id=assignment_id,
+                               points_possible=points_possible, identity=identity)
+    except (ExportError, RosterError, DeadlineError) as exc:
+        raise click.UsageError(str(exc)) from None
+    console = Console(stderr=True, soft_wrap=True)
+    for problem in result.problems:
+        console.print(problem, highlight=False, markup=False)
+    graded = sum(r.grade is not None for r in result.rows)
+    console.print(f"{graded} grade(s), {len(result.rows) - graded} blank: {result.path}", highlight=False)
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--rubric", "rubric_name", default="hw4", show_default=True, help="The rubric OUT was graded with.")
+def similarity(out: Path, rubric_name: str) -> None:
+    """Find submissions in OUT that share code beyond the starter (TA only; `grade` runs it too).
+
+    Writes OUT/similarity.csv (a,b,score for every pair sharing code, highest first), a page
+    per pair at or above the rubric's [similarity] threshold, and a section of OUT/index.html.
+    """
+    rubric = _load_rubric(rubric_name)
+    try:
+        report = similarity_of_class(out, rubric)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    Console().print(f"{len(report.compared)} compared, {len(report.pairs)} pairs share code, "
+                    f"{len(report.flagged)} at or above {report.threshold:g}; see {out / 'index.html'}#similarity",
+                    highlight=False)
 
 
 @main.command()

@@ -25,8 +25,10 @@ from grader.judgement.context import TA_MODE, GradingMode
 from grader.judgement.manual import apply_manual
 from grader.judgement.rubric import Rubric
 from grader.judgement.submission import grade_submission, grader_failure_result
+from grader.lateness import Lateness
 from grader.presentation.outputs import render_files
 from grader.results import ManualScore, SubmissionResult
+from grader.similarity import worker_fingerprints
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class GradeJob:
     secret: bytes
     manual: tuple[ManualScore, ...] = ()
     render: bool = True  # draw the report pages (a rubric self-test needs only the result)
+    lateness: Lateness | None = None  # drawn on the report only; never part of the result
 
 
 @dataclass
@@ -44,6 +47,7 @@ class GradedPayload:
     sub_id: str
     result: dict[str, Any]  # SubmissionResult.to_json() of the autograder's result (no manual scores)
     files: dict[str, bytes] = field(default_factory=dict)  # rendered with the manual scores laid over
+    code: tuple[str, str, bytes] | None = None  # similarity's (content hash, scheme, record) for the gradebook
 
     @property
     def submission_result(self) -> SubmissionResult:
@@ -68,16 +72,21 @@ def _worker_rubric(rubric: Rubric) -> Rubric:
     return _PREPARED[key]
 
 
-def payload_for(result: SubmissionResult, manual: Iterable[ManualScore]) -> GradedPayload:
+def payload_for(result: SubmissionResult, manual: Iterable[ManualScore],
+                lateness: Lateness | None = None) -> GradedPayload:
     return GradedPayload(result.submission, result.to_json(),
-                         render_files(apply_manual(result, manual), gradescope=True))
+                         render_files(apply_manual(result, manual), gradescope=True, lateness=lateness))
 
 
 def run_job(job: GradeJob) -> GradedPayload:
     """Grade one submission and draw its pages; runs in a worker process, local or on a cluster."""
     rubric = _worker_rubric(job.rubric)
     result = grade_one(Path(job.source), job.sub_id, rubric, job.secret)
-    return payload_for(result, job.manual) if job.render else GradedPayload(result.submission, result.to_json())
+    if not job.render:
+        return GradedPayload(result.submission, result.to_json())
+    payload = payload_for(result, job.manual, job.lateness)
+    payload.code = worker_fingerprints(Path(job.source), rubric, result.content_hash)
+    return payload
 
 
 class Executor(Protocol):
@@ -87,7 +96,7 @@ class Executor(Protocol):
 
 
 def _failed_payload(job: GradeJob, rubric: Rubric, exc: BaseException) -> GradedPayload:
-    return payload_for(grader_failure_result(job.sub_id, rubric, exc), job.manual)
+    return payload_for(grader_failure_result(job.sub_id, rubric, exc), job.manual, job.lateness)
 
 
 class LocalExecutor:

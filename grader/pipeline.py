@@ -16,19 +16,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import __version__
+from grader.course.deadlines import lateness_by_submission, sync_roster
+from grader.course.roster import ROSTER_FILE
 from grader.execution.workspace import content_hash, discover, submission_id
 from grader.executors import DaskExecutor, Executor, GradeJob, LocalExecutor, grade_one, payload_for
 from grader.judgement.hidden import load_or_create_secret
 from grader.judgement.manual import apply_manual
 from grader.judgement.rubric import Rubric
+from grader.lateness import Lateness
 from grader.presentation.exports import write_exports
 from grader.presentation.outputs import RESULT_FILE, write_files, write_outputs
 from grader.results import SubmissionResult
+from grader.similarity import SIMILARITY_CSV, SIMILARITY_DIR, load_report, similarity_after_batch
 from grader.store import GRADEBOOK_FILE, Gradebook
 
 __all__ = ["BatchSummary", "grade_batch", "grade_one", "refresh_pages", "write_outputs"]
 
-RESERVED_IDS = frozenset({"index.html", "grades.csv", "junit.xml", GRADEBOOK_FILE, f"{GRADEBOOK_FILE}-wal",
+RESERVED_IDS = frozenset({"index.html", "grades.csv", "junit.xml", SIMILARITY_CSV, SIMILARITY_DIR,
+                          GRADEBOOK_FILE, f"{GRADEBOOK_FILE}-wal",
                           f"{GRADEBOOK_FILE}-shm", f"{GRADEBOOK_FILE}-journal"})
 
 
@@ -107,16 +112,18 @@ def refresh_pages(out: Path, rubric: Rubric, book: Gradebook, ids: list[str] | N
     """Rebuild the class overview and the exports from the gradebook (manual scores included)."""
     wanted = ids if ids is not None else book.submissions(rubric.id)
     light = [apply_manual(r, book.manual_scores(r.submission)) for r in book.summaries(rubric.id, wanted)]
-    write_exports(out, light, {t.id: t.title for t in rubric.tasks})
+    write_exports(out, light, {t.id: t.title for t in rubric.tasks}, lateness=lateness_by_submission(book, rubric),
+                  similarity=load_report(out))
 
 
-def rewrite_submission(out: Path, book: Gradebook, sub_id: str, rubric: str) -> SubmissionResult | None:
+def rewrite_submission(out: Path, book: Gradebook, sub_id: str, rubric: str,
+                       lateness: Lateness | None = None) -> SubmissionResult | None:
     """Redraw one submission's files from the gradebook, e.g. after a TA scored it by hand."""
     result = book.latest_result(sub_id, rubric)
     if result is None:
         return None
     manual = book.manual_scores(sub_id)
-    write_files(out / sub_id, payload_for(result, manual).files)
+    write_files(out / sub_id, payload_for(result, manual, lateness).files)
     return apply_manual(result, manual)
 
 
@@ -144,16 +151,20 @@ def grade_batch(
     if executor is None:
         executor = DaskExecutor(dask, workers) if dask else LocalExecutor(workers)
     with Gradebook(out / GRADEBOOK_FILE) as book:
+        if (submissions / ROSTER_FILE).is_file():  # written by `grader import`, perhaps edited by a TA
+            sync_roster(book, submissions / ROSTER_FILE)
+        late = lateness_by_submission(book, rubric)
         jobs: dict[str, GradeJob] = {}
         for sub_id, source in todo.items():
             if not force and _is_current(book, sub_id, source, rubric):
                 summary.skipped.append(sub_id)
                 if not (out / sub_id / RESULT_FILE).is_file():  # files deleted by hand: redraw, don't regrade
-                    rewrite_submission(out, book, sub_id, rubric.id)
+                    rewrite_submission(out, book, sub_id, rubric.id, late.get(sub_id))
                 if on_result:
                     on_result(stored_result(book, sub_id, rubric.id), True)
                 continue
-            jobs[sub_id] = GradeJob(sub_id, str(source.resolve()), rubric, secret, tuple(book.manual_scores(sub_id)))
+            jobs[sub_id] = GradeJob(sub_id, str(source.resolve()), rubric, secret, tuple(book.manual_scores(sub_id)),
+                                    lateness=late.get(sub_id))
         if on_start:
             on_start(len(jobs))
         for payload in executor.run(longest_first(list(jobs.values()), rubric), rubric):
@@ -161,8 +172,11 @@ def grade_batch(
             write_files(out / job.sub_id, payload.files)
             result = payload.submission_result
             book.record(result, job.source)  # from here on, a rerun skips this submission
+            if payload.code is not None:  # similarity's fingerprints, computed by the worker
+                book.save_fingerprints(*payload.code)
             summary.graded.append(job.sub_id)
             if on_result:
                 on_result(apply_manual(result, job.manual), False)
+        similarity_after_batch(out, rubric, book)
         refresh_pages(out, rubric, book)
     return summary

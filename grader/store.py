@@ -5,7 +5,7 @@ it finishes, so a `kill -9` loses at most the submissions still being graded, an
 every submission whose content, rubric and grader are unchanged. Runs are only ever added (the
 history stays); manual scores live in their own table, so a regrade can never overwrite them.
 
-Schema (version 1):
+Schema (version 2):
 
     meta(key PRIMARY KEY, value)                      schema_version
     submissions(id PRIMARY KEY, content_hash, source, first_seen, last_seen)
@@ -14,6 +14,17 @@ Schema (version 1):
     task_results(run_id, task, title, status, points, max_points, cause, message)   one row a task
     manual_scores(id PRIMARY KEY, submission, task, points, comment, graded_by, graded_at)
                                                       history; the newest row per task is in force
+    roster(student PRIMARY KEY, submission, name, email, sis_user_id, sis_login_id, section,
+           submitted_at, late_mark, extension, source, notes)   the course's roster (version 2),
+                                                      replaced whole from roster.csv (grader/course/roster.py)
+
+Migrations: a version 1 gradebook gains the empty roster table when a version 2 grader opens it
+(nothing else changes); a gradebook from a newer grader is refused.
+    code_fingerprints(content_hash, scheme, data, created)   PRIMARY KEY (content_hash, scheme)
+                                                      similarity's cache: a submission's code and its
+                                                      fingerprints (grader/similarity.py), computed once
+                                                      per content; added without a version change, since
+                                                      an older grader simply never reads it
 
 `result_json` is the autograder's result as written to result.json, without manual scores.
 """
@@ -27,10 +38,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.course.roster import COLUMNS as ROSTER_COLUMNS
+from grader.course.roster import RosterEntry, entry_from_row
 from grader.results import Cause, ManualScore, Status, SubmissionResult, TaskResult
 
 GRADEBOOK_FILE = "gradebook.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# what turns a gradebook of the key version into the next one; the tables themselves are
+# created by _SCHEMA (CREATE ... IF NOT EXISTS), so version 1 -> 2 only records the version
+MIGRATIONS: dict[str, str] = {"1": "2"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,6 +68,13 @@ CREATE TABLE IF NOT EXISTS manual_scores (
     id INTEGER PRIMARY KEY AUTOINCREMENT, submission TEXT NOT NULL, task TEXT NOT NULL,
     points REAL NOT NULL, comment TEXT NOT NULL, graded_by TEXT NOT NULL, graded_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS manual_by_submission ON manual_scores (submission, task, id);
+CREATE TABLE IF NOT EXISTS roster (
+    student TEXT PRIMARY KEY, submission TEXT NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL,
+    sis_user_id TEXT NOT NULL, sis_login_id TEXT NOT NULL, section TEXT NOT NULL, submitted_at TEXT,
+    late_mark TEXT NOT NULL, extension TEXT NOT NULL, source TEXT NOT NULL, notes TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS code_fingerprints (
+    content_hash TEXT NOT NULL, scheme TEXT NOT NULL, data BLOB NOT NULL, created TEXT NOT NULL,
+    PRIMARY KEY (content_hash, scheme));
 """
 
 
@@ -87,10 +110,17 @@ class Gradebook:
             row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            elif row[0] != SCHEMA_VERSION:
-                raise GradebookError(f"{path}: schema version {row[0]}, this grader reads {SCHEMA_VERSION}")
+            else:
+                self._migrate(row[0])
         except sqlite3.DatabaseError as exc:
             raise GradebookError(f"{path}: not a readable gradebook ({exc})") from None
+
+    def _migrate(self, version: str) -> None:
+        while version != SCHEMA_VERSION:
+            if version not in MIGRATIONS:
+                raise GradebookError(f"{self.path}: schema version {version}, this grader reads {SCHEMA_VERSION}")
+            version = MIGRATIONS[version]
+            self._db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (version,))
 
     def close(self) -> None:
         self._db.close()
@@ -178,6 +208,28 @@ class Gradebook:
             yield SubmissionResult(sub, rubric, run[1], tasks, grader_version=run[2], content_hash=run[0],
                                    sandbox=run[3], graded_at=run[4], duration_s=run[5])
 
+    def source_of(self, submission: str) -> str | None:
+        """Where the submission was read from when it was last graded."""
+        row = self._db.execute("SELECT source FROM submissions WHERE id=?", (submission,)).fetchone()
+        return row[0] if row else None
+
+    # --- similarity's cache (what `data` holds is grader/similarity.py's business) -------------
+
+    def save_fingerprints(self, content_hash: str, scheme: str, data: bytes) -> None:
+        self._db.execute("INSERT OR REPLACE INTO code_fingerprints VALUES (?, ?, ?, ?)",
+                         (content_hash, scheme, data, _now()))
+
+    def fingerprints(self, scheme: str, content_hashes: Iterable[str]) -> dict[str, bytes]:
+        wanted = list(set(content_hashes))
+        found: dict[str, bytes] = {}
+        for i in range(0, len(wanted), 500):  # SQLite caps the parameters of one statement
+            chunk = wanted[i:i + 500]
+            rows = self._db.execute(
+                f"SELECT content_hash, data FROM code_fingerprints WHERE scheme=? AND content_hash IN "
+                f"({','.join('?' * len(chunk))})", (scheme, *chunk))
+            found.update((h, bytes(d)) for h, d in rows)
+        return found
+
     # --- manual scores ------------------------------------------------------------------------
 
     def set_manual(self, submission: str, score: ManualScore) -> ManualScore:
@@ -212,3 +264,30 @@ class Gradebook:
         rows = self._db.execute("SELECT task, points, comment, graded_by, graded_at FROM manual_scores "
                                 "WHERE submission=? ORDER BY id", (submission,))
         return [ManualScore(*r) for r in rows]
+
+    # --- roster -------------------------------------------------------------------------------
+
+    def set_roster(self, entries: list[RosterEntry], source: str = "") -> None:
+        """Replace the roster with `entries` (all or nothing) and remember which file they came from."""
+        rows = [tuple(entry.to_row()[c] for c in ROSTER_COLUMNS) for entry in entries]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("DELETE FROM roster")
+            self._db.executemany(f"INSERT INTO roster ({', '.join(ROSTER_COLUMNS)}) "
+                                 f"VALUES ({', '.join('?' for _ in ROSTER_COLUMNS)})", rows)
+            self._db.execute("INSERT INTO meta VALUES ('roster_source', ?) ON CONFLICT(key) DO UPDATE SET "
+                             "value=excluded.value", (source,))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def roster(self) -> list[RosterEntry]:
+        rows = self._db.execute(f"SELECT {', '.join(ROSTER_COLUMNS)} FROM roster ORDER BY submission, student")
+        return [entry_from_row(dict(zip(ROSTER_COLUMNS, (v or "" for v in row), strict=True)), f"{self.path}: roster")
+                for row in rows]
+
+    def roster_source(self) -> str | None:
+        """The roster.csv the roster was last read from (export reads it again, to pick up a TA's edits)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='roster_source'").fetchone()
+        return row[0] if row and row[0] else None

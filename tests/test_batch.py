@@ -107,6 +107,13 @@ def test_gradebook_records_each_submission_with_its_run_and_tasks(reference_run)
     columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
     assert {"rubric_version", "grader_version", "graded_at", "sandbox", "content_hash"} <= columns
     assert db.execute("SELECT count(*) FROM task_results").fetchone()[0] == 7 * 5
+    # similarity: each worker fingerprinted its submission into the gradebook, and the batch compared them
+    hashes = {row[0] for row in db.execute("SELECT content_hash FROM runs")}
+    cached = {row[0] for row in db.execute("SELECT content_hash FROM code_fingerprints")}
+    assert cached == hashes
+    rows = (out / "similarity.csv").read_text().splitlines()
+    assert rows[0] == "a,b,score" and "s01,s02,1.0000" in rows  # the same code with another comment
+    assert 'id="similarity"' in (out / "index.html").read_text()
 
 
 def test_rerun_skips_unchanged_and_regrades_a_changed_submission(reference_run, tmp_path: Path) -> None:

@@ -36,11 +36,12 @@ _SCRIPT = "import importlib, json, sys; importlib.import_module(sys.argv[1]); pr
 
 # a layer's packages (every module inside belongs to it) and single modules
 LAYERS: dict[str, tuple[str, ...]] = {
-    "foundation": ("grader", "grader.results"),
+    "foundation": ("grader", "grader.results", "grader.lateness", "grader.similarity_results"),
     "execution": ("grader.execution",),
     "judgement": ("grader.judgement", "grader.api"),
     "presentation": ("grader.presentation",),
-    "orchestration": ("grader.pipeline", "grader.executors", "grader.store", "grader.workflows", "grader.authoring"),
+    "orchestration": ("grader.pipeline", "grader.executors", "grader.store", "grader.workflows", "grader.authoring",
+                      "grader.course", "grader.similarity"),
     "commands": ("grader.cli",),
 }
 # what each layer may import from the grader (its own layer included)
@@ -52,7 +53,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "orchestration": {"foundation", "execution", "judgement", "presentation", "orchestration"},
     "commands": set(LAYERS),
 }
-PACKAGES = {"grader.execution", "grader.judgement", "grader.presentation", "grader.workflows", "grader.authoring"}
+PACKAGES = {"grader.execution", "grader.judgement", "grader.presentation", "grader.workflows", "grader.authoring",
+            "grader.course"}
 
 
 def layer_of(module: str) -> str | None:
@@ -125,17 +127,28 @@ def test_the_static_import_check_sees_a_wrong_import(tmp_path: Path) -> None:
 
 EXECUTION = ["grader.execution.session", "grader.execution.wire", "grader.execution.zygote",
              "grader.execution.workspace", "grader.execution.probe_api"]
-PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook"]
+PRESENTATION = ["grader.presentation.html", "grader.presentation.gradebook", "grader.presentation.similarity_pages"]
+SIMILARITY = ["grader.judgement.similarity.fingerprint", "grader.judgement.similarity.index",
+              "grader.judgement.similarity.documents", "grader.judgement.similarity.settings"]
 RULES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(EXECUTION, ("grader.judgement", "grader.presentation", "jinja2", "rich")),
     "grader.judgement.submission": ("grader.presentation", "jinja2", "rich"),
     "grader.judgement.verdict": ("grader.presentation", "jinja2", "rich"),
     "grader.api": ("grader.presentation", "grader.pipeline", "jinja2", "rich", "click"),
-    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement")),
+    # similarity reads code as text: no pages, no gradebook, and nothing that runs student code
+    **dict.fromkeys(SIMILARITY, ("grader.presentation", "jinja2", "rich", "grader.store", "grader.execution.session",
+                                 "grader.execution.sandbox", "grader.execution.zygote")),
+    **dict.fromkeys(PRESENTATION, ("grader.execution", "grader.judgement", "grader.course")),
+    # deadline arithmetic is shared data, like grader.results: it loads no layer and no parser of downloads
+    "grader.lateness": ("grader.execution", "grader.judgement", "grader.presentation", "grader.course",
+                        "yaml", "dulwich"),
 }
 CONTROLS: dict[str, tuple[str, ...]] = {
     # modules that do reach across layers, to show the check can see it
     "grader.pipeline": ("grader.presentation", "grader.judgement", "jinja2"),
+    "grader.course.importers": ("grader.execution", "grader.judgement", "yaml", "dulwich"),
+    "grader.course.exports": ("grader.presentation", "grader.judgement", "grader.store"),
+    "grader.similarity": ("grader.presentation", "grader.judgement.similarity", "grader.store"),
 }
 
 

@@ -15,6 +15,8 @@ contain the hidden inputs (so the search looks for values that really were expos
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from grader.presentation.junit import junit_xml
 from grader.presentation.student_view import student_view
 from grader.presentation.terminal import plain_report, rich_table
 from grader.results import Cause, Status, StudentError, SubmissionResult, TaskResult, Visibility
+from grader.store import GRADEBOOK_FILE, Gradebook
 
 from .conftest import SECRET, SOLUTION, STARTER
 
@@ -248,3 +251,45 @@ def test_a_grader_failure_shows_students_no_traceback(ta_result: SubmissionResul
     for text in texts:
         assert reference_line not in text and SECRET.hex() not in text
         assert "GRADER FAILURE" in text
+
+
+def test_similarity_results_reach_no_student_view(leaky: Path, ta_result: SubmissionResult,
+                                                  tmp_path: Path) -> None:
+    """A renamed copy of the leaky submission: the TA's pages name the pair, nothing a student reads does."""
+    from grader.execution.workspace import content_hash
+
+    copy = tmp_path / "copy"
+    shutil.copytree(leaky, copy)
+    module = copy / "cattern/neural_net.py"
+    module.write_text(module.read_text().replace("history", "losses").replace("per_epoch", "epoch_len"))
+    original_id, copier_id = "orig-7f3a9c", "copier-2b9d4e"
+    out = tmp_path / "out"
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        book.record(replace(ta_result, submission=original_id), str(leaky))
+        book.record(replace(ta_result, submission=copier_id, content_hash=content_hash(copy)), str(copy))
+    run = CliRunner().invoke(main, ["similarity", str(out)])
+    assert run.exit_code == 0, run.output
+    # the control: the TA side does show the pair and its score
+    csv_rows = (out / "similarity.csv").read_text().splitlines()
+    assert csv_rows[1].startswith((f"{copier_id},{original_id},", f"{original_id},{copier_id},"))
+    score = csv_rows[1].rsplit(",", 1)[1]
+    assert float(score) > 0.9
+    index = (out / "index.html").read_text()
+    assert copier_id in index and original_id in index and "Similarity" in index
+    assert list((out / "similarity").glob("pair-*.html"))
+    # the student side: every student-facing form of each result, read back from the same gradebook
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        for sub, other in ((original_id, copier_id), (copier_id, original_id)):
+            stored = book.latest_result(sub, "hw4")
+            assert stored is not None
+            shown = student_view(stored)
+            texts = {
+                "report.html": render_report(shown, for_student=True),
+                "result.json": json.dumps(shown.to_json(), ensure_ascii=False),
+                "JUnit": junit_xml([stored], student_view=True),
+                "gradescope": json.dumps(gradescope_results(stored), ensure_ascii=False),
+                "plain lines": plain_report(shown),
+            }
+            for name, text in texts.items():
+                assert other not in text, (sub, name)
+                assert "similar" not in text.lower(), (sub, name)  # (a score like 0.97 could be any number)

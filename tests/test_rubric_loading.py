@@ -13,6 +13,7 @@ from grader.judgement import sections as sections_mod
 from grader.judgement.rubric import RubricError, RubricProblem
 from grader.judgement.sections import NotebookSection
 from grader.judgement.toml_lines import TomlLines
+from grader.lateness import LatePolicy
 
 from .conftest import PROJECT
 
@@ -252,20 +253,20 @@ def test_a_new_typed_section_is_one_registered_dataclass(tmp_path: Path, monkeyp
     monkeypatch.setattr(sections_mod, "SECTIONS", dict(sections_mod.SECTIONS))
     monkeypatch.setattr(rubric_mod, "SECTIONS", sections_mod.SECTIONS)
     folder = _copy(tmp_path)
-    _edit(folder, "[checks]", '[deadline]\ndue = "2025-05-01T23:59"\ngrace_minutes = 15\n\n[checks]')
-    assert _only(folder).key == "deadline"  # not registered: an unknown section
+    _edit(folder, "[checks]", '[release]\nopens = "2025-05-01T23:59"\ngrace_minutes = 15\n\n[checks]')
+    assert _only(folder).key == "release"  # not registered: an unknown section
 
-    @sections_mod.section("deadline")
+    @sections_mod.section("release")
     @dataclasses.dataclass(frozen=True)
-    class DeadlineSection:
-        due: str
+    class ReleaseSection:
+        opens: str
         grace_minutes: sections_mod.Annotated[float, sections_mod.NON_NEGATIVE] = 0.0
 
     rubric = rubric_mod.load(str(folder))
-    assert rubric.section(DeadlineSection) == DeadlineSection("2025-05-01T23:59", 15.0)
+    assert rubric.section(ReleaseSection) == ReleaseSection("2025-05-01T23:59", 15.0)
     assert rubric.section(NotebookSection) is None
     _edit(folder, "grace_minutes = 15", "grace_minutes = -15")
-    assert _only(folder).key == "deadline.grace_minutes"
+    assert _only(folder).key == "release.grace_minutes"
 
 
 # --- finding lines ------------------------------------------------------------------------------------
@@ -282,3 +283,15 @@ def test_toml_lines_follow_tables_arrays_and_inline_tables() -> None:
     assert lines.line(("t", 1, "params", "k", 1, "b")) == 10
     assert lines.line(("a", "b", "c")) == 12
     assert lines.line(("t", 1, "missing")) == 7  # the closest thing found: the table's header
+
+
+def test_a_wrong_deadline_fails_at_load_naming_its_line(tmp_path: Path) -> None:
+    """[deadline] is registered (parsed by grader/lateness.py), so a mistake in it is a load error, not a
+    surprise at export time; a right one loads."""
+    folder = _copy(tmp_path)
+    _edit(folder, "[checks]", '[deadline]\ndue = 2025-05-01T23:59:00+02:00\npenalty_per_day = 0.1\n\n[checks]')
+    assert rubric_mod.load(str(folder)).section(LatePolicy).penalty_per_day == 0.1
+    _edit(folder, "due = 2025-05-01T23:59:00+02:00", 'due = "2025-05-01T23:59"')  # no offset, no zone
+    problem = _only(folder)
+    assert problem.key == "deadline" and problem.line == _line(folder, "[deadline]")
+    assert "no offset or zone" in problem.message

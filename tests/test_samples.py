@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,63 @@ def test_reference_notebook_runs_and_t12_is_measured_on_the_model_it_saved(grade
     claims = [c for c in t12.checks if c.passed is None]
     assert claims and not any("MISMATCH" in c.message for c in claims)
     assert {p.kind for p in t12.plots} == {"images", "line", "matrix"}
+
+
+# --- the samples' grades back into the course system (grader export) ------------------------
+
+SAMPLE_ROSTER = """\
+student,submission,name,email,sis_user_id,sis_login_id,section,submitted_at,late_mark,extension,source,notes
+2001,reference-solution,"Ref, Erence",ref@example.edu,S2001,rref,A,2025-03-14T21:00:00+00:00,,,canvas,
+2002,seed001-student,"Seed, Student",seed@example.edu,S2002,sseed,A,2025-03-17T12:00:00+00:00,LATE,,canvas,
+2003,mistake-naive-softmax,"Soft, Max",soft@example.edu,S2003,msoft,B,2025-03-15T20:00:00+00:00,LATE,2d,canvas,
+2004,mistake-w1-grad-no-reg,"Reg, Nora",nora@example.edu,S2004,nreg,B,,,,canvas,
+2005,,"Absent, Al",al@example.edu,S2005,aabs,B,,,,canvas,
+"""
+
+
+@pytest.fixture(scope="module")
+def exported(graded: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, dict]:
+    """Canvas and Moodle files for the samples, joined through a roster, with the HW4 rubric plus a deadline
+    (a copy of the graded output, so the other tests see the pages as grading left them)."""
+    from grader.course.exports import export_grades
+
+    from .lms_fixtures import RUBRIC_DEADLINE, rubric_with_deadline
+
+    out, results = graded
+    base = tmp_path_factory.mktemp("export")
+    shutil.copytree(out, base / "reports")
+    (base / "roster.csv").write_text(SAMPLE_ROSTER)
+    rubric = rubric_mod.load(str(rubric_with_deadline(base, RUBRIC_DEADLINE)))
+    canvas = export_grades("canvas", base / "reports", rubric, roster=base / "roster.csv", assignment_id="777")
+    moodle = export_grades("moodle", base / "reports", rubric, roster=base / "roster.csv")
+    return results, {"canvas": canvas, "moodle": moodle}, {
+        "canvas": list(csv.reader(canvas.path.open())), "moodle": list(csv.reader(moodle.path.open()))}
+
+
+def test_canvas_export_of_the_samples(exported) -> None:
+    results, exports, tables = exported
+    table = tables["canvas"]
+    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "HW4 Neural Networks (777)"]
+    assert table[1] == ["Points Possible", "", "", "", "", "12"]
+    grade = {row[1]: row[5] for row in table[2:]}
+    assert float(grade["2001"]) == results["reference-solution"].score  # on time
+    # due 2025-03-14 23:59 +01:00; 2025-03-17 12:00 UTC is 2 d 13 h late: 3 started days, −30% of the score
+    assert float(grade["2002"]) == pytest.approx(results["seed001-student"].score * 0.7)
+    assert float(grade["2003"]) == results["mistake-naive-softmax"].score  # late, within its 2-day extension
+    assert float(grade["2004"]) == results["mistake-w1-grad-no-reg"].score  # no time, no late mark: no penalty
+    assert grade["2005"] == ""  # nothing submitted: blank, not 0
+    problems = "\n".join(exports["canvas"].problems)
+    assert "Absent, Al (2005): nothing submitted" in problems
+    assert "'python2-code' has no roster line" in problems  # graded samples the roster does not name
+
+
+def test_moodle_export_of_the_samples(exported) -> None:
+    results, _, tables = exported
+    table = tables["moodle"]
+    assert table[0] == ["Email address", "HW4 Neural Networks", "Feedback"]
+    row = {r[0]: r for r in table[1:]}
+    assert float(row["seed@example.edu"][1]) == pytest.approx(results["seed001-student"].score * 0.7)
+    assert "3 days late" in row["seed@example.edu"][2] and "not passing: T1, T3" in row["seed@example.edu"][2]
+    assert "awaiting a TA: T4" in row["ref@example.edu"][2]
+    assert row["soft@example.edu"][1] == f"{results['mistake-naive-softmax'].score:g}"
+    assert row["al@example.edu"][1] == ""

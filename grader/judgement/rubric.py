@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import re
 import sys
@@ -296,7 +297,12 @@ def _read_sections(data: dict[str, Any], here: Path, report: _Report) -> dict[st
             report.add((key,), f"[{key}] must be a table, got {value!r}")
             continue
         collected: list[ConfigProblem] = []
-        if spec.cls is not None:
+        if spec.reader is not None:
+            try:
+                sections[key] = spec.reader(value, (key,), here)
+            except ConfigProblem as exc:
+                collected.append(exc)
+        elif spec.cls is not None:
             sections[key] = read_dataclass(spec.cls, value, (key,), here, collected)
         else:
             mapping = {}
@@ -424,7 +430,9 @@ def load(name_or_path: str) -> Rubric:
     checks: ChecksSection | None = sections.get("checks")
     notebook: NotebookSection | None = sections.get("notebook")
     reference = sections.get("reference")
-    digest = hashlib.sha256(raw)
+    # sections that change no verdict ([deadline]) are left out: editing them regrades nothing
+    graded = {key: value for key, value in data.items() if key not in SECTIONS or SECTIONS[key].graded}
+    digest = hashlib.sha256(json.dumps(graded, sort_keys=True, default=str).encode())
     for extra in (checks and checks.module, module and module.probes, reference and reference.module,
                   notebook and notebook.final_cell, notebook and notebook.probes):
         if extra and Path(extra).is_file():

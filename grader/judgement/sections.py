@@ -39,6 +39,8 @@ from typing import Annotated, Any, TypeVar
 from grader.execution.documents import DocumentSpec
 from grader.execution.scripts import ScriptSpec
 from grader.execution.session import Limits
+from grader.judgement.similarity.settings import SimilaritySettingsError, settings_from_table
+from grader.lateness import DeadlineError, parse_policy
 
 T = TypeVar("T")
 
@@ -70,6 +72,11 @@ class SectionSpec:
     cls: type | None  # None for a mapping section
     value_type: Any = None  # the type of each value of a mapping section
     doc: str = ""
+    # a section read by a parser of its own (raising ConfigProblem), when a dataclass cannot say it
+    reader: Callable[[dict[str, Any], tuple[str | int, ...], Path], Any] | None = None
+    # False for a section that changes no verdict ([deadline]): the rubric's fingerprint leaves it
+    # out, so editing it regrades nothing
+    graded: bool = True
 
 
 SECTIONS: dict[str, SectionSpec] = {}
@@ -90,6 +97,15 @@ def section(name: str) -> Callable[[type[T]], type[T]]:
 def mapping_section(name: str, value_type: Any, doc: str) -> None:
     """Register `[name]` as a table of the author's own keys, each value read as `value_type`."""
     SECTIONS[name] = SectionSpec(name, None, value_type, doc)
+
+
+def parsed_section(name: str, reader: Callable[[dict[str, Any], tuple[str | int, ...], Path], Any], doc: str,
+                   *, graded: bool = True) -> None:
+    """Register `[name]` as a table read by `reader(table, path, rubric_folder)`, which raises
+    ConfigProblem for a wrong value; `graded=False` keeps it out of the rubric's fingerprint."""
+    if name in SECTIONS:
+        raise ValueError(f"rubric section [{name}] is registered twice")
+    SECTIONS[name] = SectionSpec(name, None, doc=doc, reader=reader, graded=graded)
 
 
 # --- the sections every rubric may have ----------------------------------------------------------
@@ -197,6 +213,32 @@ class SelftestSection:
     without_params: tuple[str, ...] = ()  # task params left out of mutant runs (slow checks)
     max_mutants: Annotated[int, POSITIVE] = 200
     budget_s: Annotated[float, POSITIVE] = 600.0
+
+
+def _read_deadline(table: dict[str, Any], path: tuple[str | int, ...], base: Path) -> Any:
+    """[deadline] is parsed by grader/lateness.py, the one place that knows its keys."""
+    try:
+        return parse_policy(table, "[deadline]")
+    except DeadlineError as exc:
+        raise ConfigProblem(path, str(exc).removeprefix("[deadline]: ")) from None
+
+
+# the due date and late policy: applied when grades are exported, never while grading
+parsed_section("deadline", _read_deadline, "[deadline]: the due date and the late policy (docs/lms.md)",
+               graded=False)
+
+
+def _read_similarity(table: dict[str, Any], path: tuple[str | int, ...], base: Path) -> Any:
+    """[similarity] is checked by the similarity engine's own reader, the one place that knows its keys."""
+    try:
+        return settings_from_table(table, "[similarity]", base, base.name, {})
+    except SimilaritySettingsError as exc:
+        raise ConfigProblem(path, str(exc).removeprefix("[similarity]: ")) from None
+
+
+# copied-work detection across a class: run after a batch, never part of a verdict
+parsed_section("similarity", _read_similarity, "[similarity]: the threshold and starter of the copied-work "
+               "check (docs/similarity.md)", graded=False)
 
 
 @dataclass(frozen=True)
@@ -320,7 +362,7 @@ def read_value(tp: Any, value: Any, path: tuple[str | int, ...], base: Path) -> 
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigProblem(path, f"expected a number, got {value!r}")
-        return value  # an int stays an int (`budget_s = 180` reads "180 s" in messages, not "180.0 s")
+        return float(value)
     if tp is str:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and path and path[-1] == "version":
             return str(value)  # version = 1 reads as "1"

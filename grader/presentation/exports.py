@@ -10,20 +10,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.lateness import Lateness
 from grader.presentation.atomic import write_text_atomic
 from grader.presentation.gradebook import write_grades_csv
 from grader.presentation.html import write_index
 from grader.presentation.junit import junit_xml
 from grader.results import SubmissionResult
+from grader.similarity_results import SimilarityReport
 
 INDEX_FILE = "index.html"
 GRADES_FILE = "grades.csv"
 JUNIT_FILE = "junit.xml"
 
 
-def write_exports(out: Path, results: list[SubmissionResult], task_titles: dict[str, str]) -> None:
-    """`task_titles` in the rubric's order: they are the columns of every export."""
+def write_exports(out: Path, results: list[SubmissionResult], task_titles: dict[str, str],
+                  lateness: dict[str, Lateness] | None = None, similarity: SimilarityReport | None = None) -> None:
+    """`task_titles` in the rubric's order: they are the columns of every export. `lateness` (by
+    submission, from the roster and the rubric's deadline) adds a column to the class overview;
+    `similarity` adds its TA-only section."""
     task_ids = list(task_titles)
-    write_index(out / INDEX_FILE, results, task_ids, task_titles)
+    write_index(out / INDEX_FILE, results, task_ids, task_titles, lateness=lateness, similarity=similarity)
     write_grades_csv(out / GRADES_FILE, results, task_ids)
     write_text_atomic(out / JUNIT_FILE, junit_xml(sorted(results, key=lambda r: r.submission), student_view=False))

@@ -24,9 +24,12 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from grader.lateness import Lateness
 from grader.presentation.atomic import write_text_atomic
 from grader.presentation.documents import markdown_html, text_html
+from grader.presentation.lateness_view import late_view
 from grader.presentation.plots import render_plot
+from grader.presentation.similarity_pages import index_rows, page_href
 from grader.results import (
     AUTO_GRADED,
     Cause,
@@ -38,6 +41,7 @@ from grader.results import (
     SubmissionResult,
     TaskResult,
 )
+from grader.similarity_results import SimilarityReport
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -415,7 +419,7 @@ def _document_places(documents: list[_DocumentView]) -> dict[str, tuple[_Documen
     return places
 
 
-def render_report(result: SubmissionResult, *, for_student: bool = False) -> str:
+def render_report(result: SubmissionResult, *, for_student: bool = False, lateness: Lateness | None = None) -> str:
     """Give a TA (or the student) one page that explains every point given or withheld.
 
     A grader failure is shown as such, loudly, so nobody reads it as a zero; hidden checks are
@@ -442,6 +446,7 @@ def render_report(result: SubmissionResult, *, for_student: bool = False) -> str
             unattached_documents=[d for d in documents if not d.tasks],
             mismatch_tasks=[t.id for t in result.tasks if any(is_mismatch(c) for c in t.checks)],
             for_student=for_student,
+            late=late_view(lateness, result.score, result.max_score),
         )
     )
 
@@ -498,7 +503,9 @@ def _pass_rates(
 
 
 def render_index(
-    results: list[SubmissionResult], task_ids: list[str], task_titles: dict[str, str]
+    results: list[SubmissionResult], task_ids: list[str], task_titles: dict[str, str],
+    lateness: dict[str, Lateness] | None = None,
+    similarity: SimilarityReport | None = None,
 ) -> str:
     """Let a TA scan the whole class at once and spot weak tasks and grader failures.
 
@@ -530,6 +537,12 @@ def render_index(
             else None,
             common_max=max_scores.pop() if len(max_scores) == 1 else None,
             n_grader_errors=sum(1 for r in ordered if r.grader_failures),
+            late={r.submission: late_view(lateness.get(r.submission), r.score, r.max_score) for r in ordered}
+            if lateness else None,
+            similarity=similarity,
+            similarity_rows=index_rows,
+            similarity_href=page_href,
+            report_href=lambda sub: quote(sub, safe="") + "/report.html",
             rubrics=sorted(
                 {
                     f"{r.rubric} v{r.rubric_version}" if r.rubric_version else r.rubric
@@ -545,6 +558,8 @@ def write_index(
     results: list[SubmissionResult],
     task_ids: list[str],
     task_titles: dict[str, str],
+    lateness: dict[str, Lateness] | None = None,
+    similarity: SimilarityReport | None = None,
 ) -> None:
     """Write the class overview atomically, so a TA refreshing the page never sees half of it."""
-    write_text_atomic(path, render_index(results, task_ids, task_titles))
+    write_text_atomic(path, render_index(results, task_ids, task_titles, lateness=lateness, similarity=similarity))

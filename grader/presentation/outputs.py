@@ -11,6 +11,7 @@ import html
 import json
 from pathlib import Path
 
+from grader.lateness import Lateness
 from grader.presentation.atomic import write_bytes_atomic
 from grader.presentation.gradescope import gradescope_json_text
 from grader.presentation.html import render_report
@@ -32,14 +33,14 @@ def fallback_report(exc: BaseException) -> str:
 
 
 def render_files(result: SubmissionResult, *, for_student: bool = False,
-                 gradescope: bool = False) -> dict[str, bytes]:
+                 gradescope: bool = False, lateness: Lateness | None = None) -> dict[str, bytes]:
     """Everything written into the submission's folder, by file name; `for_student` words the report for one."""
     files = {RESULT_FILE: result_json_text(result).encode()}
     if gradescope:  # a batch's export: what Gradescope would show the student (hidden checks: pass/fail only)
         files[GRADESCOPE_FILE] = gradescope_json_text(result).encode()
     files.update(result.artifacts)
     try:
-        page = render_report(result, for_student=for_student)
+        page = render_report(result, for_student=for_student, lateness=lateness)
     except Exception as exc:  # noqa: BLE001 - result.json is written; one broken page must not end the batch
         page = fallback_report(exc)
     files[REPORT_FILE] = page.encode()
