@@ -16,6 +16,9 @@ Judge side (checks.py, runs in the grader):
 - Results: `CheckResult`, `Visibility` (`PUBLIC`, `HIDDEN`), `Status`, `ProbeOutcome`, `Limits`.
 - Comparators, which decide a check and explain it: `compare_arrays`, `verdict`, `rel_error`,
   `summarize`, `as_float_array`, `shape_problem`.
+- Script mode (`[scripts]`, `ctx.script(name)`): `printed_numbers` and `claim_check` show what a
+  script or notebook printed next to the grader's own figure, never counted; `read_npz` reads
+  the arrays a script saved without unpickling, or says what is wrong with the file.
 
 Probe side (probes.py, runs in the student process inside the sandbox): `Student`,
 `ContractError`, `as_numbers`, `expect_tuple`, `notebook_function`, `notebook_value`. The
@@ -34,8 +37,10 @@ from grader.execution.probe_api import (
     notebook_value,
 )
 from grader.execution.session import Limits, ProbeOutcome
+from grader.judgement.claims import claim_check, printed_numbers
 from grader.judgement.compare import as_float_array, compare_arrays, rel_error, shape_problem, summarize, verdict
 from grader.judgement.context import TaskContext, TaskEnded
+from grader.judgement.saved_arrays import read_npz
 from grader.results import CheckResult, Status, Visibility
 
 PUBLIC = Visibility.PUBLIC
@@ -45,6 +50,8 @@ __all__ = [
     # judge side
     "TaskContext", "TaskEnded", "CheckResult", "Visibility", "PUBLIC", "HIDDEN", "Status", "ProbeOutcome",
     "Limits", "compare_arrays", "verdict", "rel_error", "summarize", "as_float_array", "shape_problem",
+    # script mode: what a script printed, as claims; the arrays it saved, read without unpickling
+    "printed_numbers", "claim_check", "read_npz",
     # probe side (import these from grader.execution.probe_api in a probes module)
     "Student", "ContractError", "as_numbers", "expect_tuple", "notebook_function", "notebook_value",
 ]

@@ -259,6 +259,83 @@ class NotebookReport:
 
 
 @dataclass(frozen=True)
+class FigureReport:
+    """A figure a script showed or saved (`how`: show or savefig), as a base64 PNG."""
+
+    name: str
+    how: str
+    png: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "how": self.how, "png": self.png}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FigureReport:
+        return cls(data["name"], data.get("how", ""), data.get("png", ""))
+
+
+@dataclass(frozen=True)
+class ScriptReport:
+    """How one of the submission's scripts ran: ok, error, timeout, killed, missing or failed (the grader's).
+
+    `output` is what it printed (a claim, capped); `files` the outputs the rubric names that it left."""
+
+    name: str
+    path: str
+    status: str
+    message: str
+    exit_code: int | None = None
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    cpu_budget_s: float = 0.0
+    output: str = ""
+    figures: tuple[FigureReport, ...] = ()
+    files: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "path": self.path, "status": self.status, "message": self.message,
+                "exit_code": self.exit_code, "wall_s": self.wall_s, "cpu_s": self.cpu_s,
+                "cpu_budget_s": self.cpu_budget_s, "output": self.output,
+                "figures": [f.to_json() for f in self.figures], "files": list(self.files)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScriptReport:
+        return cls(data["name"], data["path"], data["status"], data.get("message", ""), data.get("exit_code"),
+                   data.get("wall_s", 0.0), data.get("cpu_s", 0.0), data.get("cpu_budget_s", 0.0),
+                   data.get("output", ""), tuple(FigureReport.from_json(f) for f in data.get("figures", ())),
+                   tuple(data.get("files", ())))
+
+
+@dataclass(frozen=True)
+class DocumentReport:
+    """A written report from the submission, for the TA: PDF pages as base64 PNGs, or Markdown/text.
+
+    `status`: ok, invalid (could not be read), missing or failed (the grader's); `tasks` are the
+    manual tasks it feeds."""
+
+    name: str
+    status: str
+    message: str
+    path: str | None = None
+    kind: str = ""
+    page_count: int = 0
+    pages: tuple[str, ...] = ()
+    text: str = ""
+    tasks: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "message": self.message, "path": self.path,
+                "kind": self.kind, "page_count": self.page_count, "pages": list(self.pages), "text": self.text,
+                "tasks": list(self.tasks)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DocumentReport:
+        return cls(data["name"], data["status"], data.get("message", ""), data.get("path"), data.get("kind", ""),
+                   data.get("page_count", 0), tuple(data.get("pages", ())), data.get("text", ""),
+                   tuple(data.get("tasks", ())))
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     submission: str
     rubric: str
@@ -271,6 +348,8 @@ class SubmissionResult:
     sandbox: str = ""
     notes: tuple[str, ...] = field(default=())  # submission-level messages (layout fixes, junk ignored)
     notebook: NotebookReport | None = None
+    scripts: tuple[ScriptReport, ...] = ()  # scripts the rubric ran (script mode)
+    documents: tuple[DocumentReport, ...] = ()  # written reports shown to the TA
     # files to write next to result.json (the executed notebook); not part of the JSON itself
     artifacts: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
@@ -314,6 +393,8 @@ class SubmissionResult:
             "sandbox": self.sandbox,
             "notes": list(self.notes),
             "notebook": self.notebook.to_json() if self.notebook else None,
+            **({"scripts": [x.to_json() for x in self.scripts]} if self.scripts else {}),
+            **({"documents": [d.to_json() for d in self.documents]} if self.documents else {}),
         }
 
     @classmethod
@@ -330,4 +411,6 @@ class SubmissionResult:
             sandbox=data.get("sandbox", ""),
             notes=tuple(data.get("notes", ())),
             notebook=NotebookReport.from_json(data["notebook"]) if data.get("notebook") else None,
+            scripts=tuple(ScriptReport.from_json(x) for x in data.get("scripts", ())),
+            documents=tuple(DocumentReport.from_json(d) for d in data.get("documents", ())),
         )

@@ -16,6 +16,7 @@ import numpy as np
 
 from grader.execution.notebook import NotebookRun
 from grader.execution.sandbox import DATA_MOUNT
+from grader.execution.scripts import ScriptRun
 from grader.execution.session import Limits, ProbeOutcome
 from grader.execution.workspace import Workspace
 from grader.judgement.hidden import HiddenInputs
@@ -131,6 +132,18 @@ class TaskContext:
             return None
         waited = time.monotonic()
         run = self._run.notebook()
+        self._deadline += time.monotonic() - waited
+        return run
+
+    def script(self, name: str) -> ScriptRun | None:
+        """The run of the rubric's script `name` (`[scripts.<name>]`): its status, output, figures and the
+        files it saved, run once per submission. None in a quick student check, which runs no scripts.
+
+        Waiting for it does not count against the task's time limit."""
+        if self._run is None or self._run.scripts is None:
+            raise GraderFailure(f"task {self.task.id} asks for script {name!r}, but no scripts run here")
+        waited = time.monotonic()
+        run = self._run.scripts.script(name)
         self._deadline += time.monotonic() - waited
         return run
 

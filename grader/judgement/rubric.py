@@ -25,6 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any, TypeVar
 
+from grader.execution.documents import DocumentSpec
+from grader.execution.scripts import ScriptSpec
 from grader.execution.session import Limits
 from grader.judgement.rubric_code import check_code
 from grader.judgement.sections import (
@@ -108,6 +110,7 @@ class TaskSpec:
     message: str = ""
     function: str | None = None  # the function in the module file this task grades (where CI points)
     functions: tuple[str, ...] = ()  # every function (or class) of the submission this task grades
+    document: str | None = None  # a manual task judged from this [documents] entry (shown next to it)
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class _TaskTable:
     params: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     function: str | tuple[str, ...] | None = None
+    document: str | None = None
 
 
 @dataclass
@@ -156,6 +160,8 @@ class Rubric:
     data: dict[str, Path] = field(default_factory=dict)  # [data]: read-only folders next to student files
     fingerprint: str = ""
     sections: dict[str, Any] = field(default_factory=dict)  # every typed section given, by name
+    scripts: dict[str, ScriptSpec] = field(default_factory=dict)  # [scripts]: run headlessly on a budget
+    documents: dict[str, DocumentSpec] = field(default_factory=dict)  # [documents]: reports shown to the TA
     _checks: ModuleType | None = None
     _reference: ModuleType | None = None
 
@@ -352,13 +358,15 @@ def _read_tasks(data: dict[str, Any], here: Path, defaults: Limits, report: _Rep
             answers=tuple(replace(a, label=a.label or a.key) for a in table.answers),
             partial_credit=table.partial_credit, needs=table.needs, limits=replace(defaults, **overrides),
             params=dict(table.params), message=table.message,
-            function=functions[0] if functions else None, functions=functions)))
+            function=functions[0] if functions else None, functions=functions, document=table.document)))
     return tasks
 
 
 def _check_tasks(tasks: list[tuple[int, TaskSpec]], sections: dict[str, Any], report: _Report) -> None:
     """Every task has a way to be graded, with what it needs declared."""
     files = sections.get("files", {})
+    scripts = sections.get("scripts", {})
+    documents = sections.get("documents", {})
     given = set(sections) | report.broken
     seen: set[str] = set()
     for i, task in tasks:
@@ -370,9 +378,12 @@ def _check_tasks(tasks: list[tuple[int, TaskSpec]], sections: dict[str, Any], re
             report.add((*where, "grader"), f"grader must be one of {', '.join(GRADER_KINDS)}, got {task.grader!r}")
             continue
         for need in task.needs:
-            if need not in files and "files" not in report.broken:
-                report.add((*where, "needs"), f"{need!r} is not a name in [files] "
-                                              f"(known: {', '.join(files) or 'none'})")
+            if need not in files and need not in scripts and "files" not in report.broken:
+                report.add((*where, "needs"), f"{need!r} is not a name in [files] or [scripts] "
+                                              f"(known: {', '.join([*files, *scripts]) or 'none'})")
+        if task.document is not None and task.document not in documents and "documents" not in report.broken:
+            report.add((*where, "document"), f"{task.document!r} is not a name in [documents] "
+                                             f"(known: {', '.join(documents) or 'none'})")
         if task.grader == "answers" and not task.answers:
             report.add(where, "grader = \"answers\" but no answers = [...] to compare: nothing to grade")
         if task.grader != "checks":
@@ -435,6 +446,8 @@ def load(name_or_path: str) -> Rubric:
         answers_template=sections["answers"].template if "answers" in sections else None,
         notebook=notebook, data=dict(sections.get("data", {})), fingerprint=digest.hexdigest()[:16],
         sections=sections,
+        scripts={name: entry.spec(name) for name, entry in sections.get("scripts", {}).items()},
+        documents={name: entry.spec(name) for name, entry in sections.get("documents", {}).items()},
     )
     check_code(rubric, report, {task.id: i for i, task in numbered})
     if report.problems:

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+from grader.execution.documents import DocumentSpec
+from grader.execution.scripts import ScriptSpec
 from grader.execution.session import Limits
 from grader.judgement.similarity.settings import SimilaritySettingsError, settings_from_table
 from grader.lateness import DeadlineError, parse_policy
@@ -237,6 +239,38 @@ def _read_similarity(table: dict[str, Any], path: tuple[str | int, ...], base: P
 # copied-work detection across a class: run after a batch, never part of a verdict
 parsed_section("similarity", _read_similarity, "[similarity]: the threshold and starter of the copied-work "
                "check (docs/similarity.md)", graded=False)
+
+
+@dataclass(frozen=True)
+class ScriptSection:
+    """[scripts.<name>]: a script of the submission run headlessly in the sandbox on a budget (script mode)."""
+
+    path: str  # relative to the submission root, which is its working folder
+    cpu_s: Annotated[float, POSITIVE] = 60.0  # CPU seconds (RLIMIT_CPU)
+    wall_s: Annotated[float, POSITIVE] | None = None  # default: twice the CPU budget plus 30 s
+    memory_mb: Annotated[int, POSITIVE] = 2048
+    outputs: tuple[str, ...] = ()  # files read back after the run, however it ended (a saved model)
+    args: tuple[str, ...] = ()
+
+    def spec(self, name: str) -> ScriptSpec:
+        return ScriptSpec(name, self.path, float(self.cpu_s), None if self.wall_s is None else float(self.wall_s),
+                          self.memory_mb, self.outputs, self.args)
+
+
+@dataclass(frozen=True)
+class DocumentSection:
+    """[documents.<name>]: a written report shown to the TA next to the manual tasks with document = <name>."""
+
+    paths: tuple[str, ...]  # where the submission may keep it; the first found is shown
+    max_pages: Annotated[int, POSITIVE] = 16
+
+    def spec(self, name: str) -> DocumentSpec:
+        return DocumentSpec(name, self.paths, self.max_pages)
+
+
+mapping_section("scripts", ScriptSection, "[scripts.<name>]: scripts run headlessly, each on a CPU, wall-clock "
+                                          "and memory budget; ctx.script(name) gives a task the run")
+mapping_section("documents", DocumentSection, "[documents.<name>]: a PDF or Markdown report shown to the TA")
 
 
 # --- reading a value through its declared type ---------------------------------------------------

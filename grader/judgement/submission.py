@@ -29,6 +29,7 @@ from grader.judgement.hidden import HiddenInputs
 from grader.judgement.notebook_report import notebook_report
 from grader.judgement.probe_cache import ProbeCache
 from grader.judgement.rubric import Rubric, TaskSpec
+from grader.judgement.script_runs import ScriptRuns, grade_from_document
 from grader.judgement.submission_run import SubmissionRun, missing_file_message
 from grader.judgement.verdict import (
     GRADER_FAILURE,
@@ -43,6 +44,8 @@ from grader.results import (
     AFTER_SUBMISSION,
     Cause,
     CheckResult,
+    DocumentReport,
+    ScriptReport,
     Status,
     StudentError,
     SubmissionResult,
@@ -101,12 +104,12 @@ def _grade(source: Path, rubric: Rubric, secret: bytes | None, python: str | Non
                           for t in rubric.tasks)
             return SubmissionResult(tasks=tasks, duration_s=round(time.monotonic() - started, 3),
                                     content_hash=content_hash(source), **base)
-        tasks, notebook = _grade_workspace(workspace, rubric, secret if mode.hidden else None, Path(tmp), python,
-                                           sub_id, sandbox, mode)
+        tasks, notebook, (scripts, documents) = _grade_workspace(
+            workspace, rubric, secret if mode.hidden else None, Path(tmp), python, sub_id, sandbox, mode)
     report, artifacts = notebook_report(notebook)
     return SubmissionResult(tasks=tuple(tasks), content_hash=workspace.content_hash, notes=tuple(workspace.notes),
-                            duration_s=round(time.monotonic() - started, 3), notebook=report,
-                            artifacts=artifacts, **base)
+                            duration_s=round(time.monotonic() - started, 3), notebook=report, scripts=scripts,
+                            documents=documents, artifacts=artifacts, **base)
 
 
 def _answers_doc(workspace: Workspace, rubric: Rubric, answers_file: str) -> answers_mod.AnswersDoc | None:
@@ -122,7 +125,8 @@ def _answers_doc(workspace: Workspace, rubric: Rubric, answers_file: str) -> ans
 
 def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None, tmp: Path, python: str | None,
                      sub_id: str, sandbox: Sandbox, mode: GradingMode = TA_MODE,
-                     ) -> tuple[list[TaskResult], NotebookRun | None]:
+                     ) -> tuple[list[TaskResult], NotebookRun | None,
+                                tuple[tuple[ScriptReport, ...], tuple[DocumentReport, ...]]]:
     answers_file = rubric.files.get("answers", "answers.md")
     doc = _answers_doc(workspace, rubric, answers_file)
     hidden = HiddenInputs(secret if secret is not None else _NO_SECRET, rubric.id, sub_id)
@@ -140,9 +144,11 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None,
                 sandbox=sandbox, data=rubric.data, **({"python": python} if python else {})))
     runner = ProbeCache(session) if session else None
     run = SubmissionRun(rubric, workspace, sandbox, tmp, python or sys.executable, runner)
+    run.scripts = ScriptRuns(rubric, workspace, sandbox, tmp, python or sys.executable, run_scripts=mode.notebook)
     results: list[TaskResult] = []
     try:
-        # the notebook runs alongside the module checks, on its own budget
+        # the notebook and the scripts run alongside the module checks, each on its own budget
+        run.scripts.start()
         if mode.notebook:
             run.start_notebook()
         if runner is not None:
@@ -153,9 +159,10 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None,
     finally:
         # joined here in any case: the kernel never outlives its submission (None when it never started)
         notebook = run.finish()
+        shown = run.scripts.finish()
         if session is not None:
             session.close()
-    return apply_dependencies(results, {t.id: t for t in rubric.tasks}), notebook
+    return apply_dependencies(results, {t.id: t for t in rubric.tasks}), notebook, shown
 
 
 def _check_import(rubric: Rubric, runner: ProbeCache) -> TaskResult | None:
@@ -181,8 +188,14 @@ def _grade_task(task: TaskSpec, rubric: Rubric, runner: ProbeCache | None, hidde
             return TaskResult(task.id, task.title, Status.PENDING, None, task.points, task.message or "not graded yet")
         if task.grader == "answers":
             return grade_answers(task, doc, answers_file)
+        if task.grader == "manual" and task.document is not None and run is not None and run.scripts is not None:
+            return grade_from_document(task, run.scripts.document(task.document))
         if task.grader == "manual":
             return grade_manual(task, doc, answers_file)
+        if not mode.notebook and any(need in rubric.scripts for need in task.needs):
+            return TaskResult(task.id, task.title, Status.PENDING, None, task.points,
+                              f"not run in a quick check: it needs a script's training run ({AFTER_SUBMISSION}; "
+                              "`grader check --notebook` runs it here)")
         if "notebook" in task.needs and not mode.notebook:
             return TaskResult(task.id, task.title, Status.PENDING, None, task.points,
                               f"not run in a quick check: it needs the notebook run ({AFTER_SUBMISSION}; "

@@ -18,6 +18,7 @@ from grader.execution.session import GRADER_SRC, NamespaceSession, SandboxError
 from grader.execution.workspace import Workspace
 from grader.judgement.probe_cache import ProbeCache
 from grader.judgement.rubric import Rubric
+from grader.judgement.script_runs import ScriptRuns
 from grader.judgement.verdict import GRADER_FAILURE
 from grader.results import Cause
 
@@ -62,6 +63,7 @@ class SubmissionRun:
         self._namespace_runner: ProbeCache | None = None
         self._namespace_problem: Problem | None = None
         self._lock = threading.Lock()
+        self.scripts: ScriptRuns | None = None  # the rubric's [scripts] and [documents], when it has any
 
     def start_notebook(self) -> None:
         """Run the notebook in the background while the module checks use the other core."""

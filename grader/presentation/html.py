@@ -27,10 +27,22 @@ from markupsafe import Markup
 
 from grader.lateness import Lateness
 from grader.presentation.atomic import write_text_atomic
+from grader.presentation.documents import markdown_html, text_html
 from grader.presentation.lateness_view import late_view
 from grader.presentation.plots import render_plot
 from grader.presentation.similarity_pages import index_rows, page_href
-from grader.results import AUTO_GRADED, Cause, CheckResult, NotebookReport, Plot, Status, SubmissionResult, TaskResult
+from grader.results import (
+    AUTO_GRADED,
+    Cause,
+    CheckResult,
+    DocumentReport,
+    NotebookReport,
+    Plot,
+    ScriptReport,
+    Status,
+    SubmissionResult,
+    TaskResult,
+)
 from grader.similarity_results import SimilarityReport
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -333,6 +345,94 @@ def notebook_view(nb: NotebookReport | None) -> _NotebookView | None:
     return _notebook(nb)
 
 
+@dataclass(frozen=True)
+class _FigureView:
+    title: str
+    png: str
+
+
+@dataclass(frozen=True)
+class _ScriptView:
+    name: str
+    path: str
+    status: str
+    tone: str
+    message: str
+    timing: str
+    output: str
+    figures: tuple[_FigureView, ...]
+    n_dropped_figures: int
+    files: tuple[str, ...]
+
+
+_SCRIPT_TONES = {"ok": "ok", "error": "bad", "killed": "bad", "failed": "bad", "timeout": "timeout"}
+_MAX_SCRIPT_FIGURES = 24
+_MAX_DOCUMENT_PAGES = 24
+_MAX_PAGE_BYTES = 900 * 1024
+
+
+def _scripts(reports: tuple[ScriptReport, ...]) -> list[_ScriptView]:
+    views = []
+    left = _MAX_SCRIPT_FIGURES
+    for script in reports:
+        figures, dropped = [], 0
+        for fig in script.figures:
+            png = valid_png(fig.png) if left > 0 else None
+            if png is None:
+                dropped += 1
+                continue
+            left -= 1
+            figures.append(_FigureView(f"{_text_of(fig.name)} ({_text_of(fig.how)})", png))
+        timing = ""
+        if script.status not in ("missing", "failed"):
+            timing = f"{float(script.cpu_s):.1f} CPU-s of a {float(script.cpu_budget_s):g} s budget, " \
+                     f"{float(script.wall_s):.1f} s wall-clock"
+        status = _text_of(script.status)
+        views.append(_ScriptView(_text_of(script.name), _text_of(script.path), status,
+                                 _SCRIPT_TONES.get(status, "grey"), _clip(_text_of(script.message), _MAX_VALUE_CHARS),
+                                 timing, _clip(_text_of(script.output)), tuple(figures), dropped,
+                                 tuple(_text_of(f) for f in script.files)))
+    return views
+
+
+@dataclass(frozen=True)
+class _DocumentView:
+    name: str
+    path: str
+    status: str
+    tone: str
+    message: str
+    pages: tuple[str, ...]
+    body: Markup | None  # a Markdown or text report as safe HTML
+    tasks: tuple[str, ...]
+
+
+def _documents(reports: tuple[DocumentReport, ...]) -> list[_DocumentView]:
+    views = []
+    for doc in reports:
+        pages = tuple(p for p in (valid_png(page, _MAX_PAGE_BYTES) for page in doc.pages[:_MAX_DOCUMENT_PAGES]) if p)
+        body = None
+        if doc.kind == "markdown" and doc.text:
+            body = Markup(markdown_html(_text_of(doc.text)))  # raw HTML is disabled in the parser
+        elif doc.text:
+            body = Markup(text_html(_text_of(doc.text)))  # escaped by text_html
+        status = _text_of(doc.status)
+        views.append(_DocumentView(_text_of(doc.name), _text_of(doc.path or ""), status,
+                                   {"ok": "ok", "invalid": "bad", "failed": "bad"}.get(status, "grey"),
+                                   _clip(_text_of(doc.message), _MAX_VALUE_CHARS), pages, body,
+                                   tuple(_text_of(t) for t in doc.tasks)))
+    return views
+
+
+def _document_places(documents: list[_DocumentView]) -> dict[str, tuple[_DocumentView, bool]]:
+    """Where each report is shown: in full with the first manual task it feeds, as a pointer with the others."""
+    places: dict[str, tuple[_DocumentView, bool]] = {}
+    for doc in documents:
+        for index, task_id in enumerate(doc.tasks):
+            places.setdefault(task_id, (doc, index == 0))
+    return places
+
+
 def render_report(result: SubmissionResult, *, for_student: bool = False, lateness: Lateness | None = None,
                   chrome: Mapping[str, Any] | None = None, plot_png: Callable[[Plot], str | None] = draw_plot) -> str:
     """Give a TA (or the student) one page that explains every point given or withheld.
@@ -346,6 +446,7 @@ def render_report(result: SubmissionResult, *, for_student: bool = False, latene
     `top` and `bottom` (Markup) above and below the report. `plot_png` draws a plot (a cache can
     stand in: drawing the plots is most of a report's cost).
     """
+    documents = _documents(result.documents)
     counts: dict[str, int] = {}
     for t in result.tasks:
         counts[t.status.value] = counts.get(t.status.value, 0) + 1
@@ -360,6 +461,9 @@ def render_report(result: SubmissionResult, *, for_student: bool = False, latene
             Cause=Cause,
             plots=[_plots(t, plot_png) for t in result.tasks],
             notebook=_notebook(result.notebook),
+            scripts=_scripts(result.scripts),
+            document_places=_document_places(documents),
+            unattached_documents=[d for d in documents if not d.tasks],
             mismatch_tasks=[t.id for t in result.tasks if any(is_mismatch(c) for c in t.checks)],
             for_student=for_student,
             late=late_view(lateness, result.score, result.max_score),
