@@ -116,12 +116,16 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
     """
     rubric = _load_rubric(rubric_name)
     console = Console(stderr=True)
+
+    def say(text: str, style: str | None = None) -> None:  # one message a line: for grep and CI logs
+        console.print(text, style=style, highlight=False, markup=False, soft_wrap=True)
+
     level = assess_sandbox()
     if not level.full:
         if SandboxRequirement(sandbox_required) is SandboxRequirement.FULL:
-            console.print(sandbox_refusal(level), style="bold red", highlight=False, markup=False)
+            say(sandbox_refusal(level), style="bold red")
             sys.exit(ExitCode.WEAK_SANDBOX)
-        console.print(sandbox_warning(level), style="bold yellow", highlight=False, markup=False)
+        say(sandbox_warning(level), style="bold yellow")
     interactive = console.is_terminal
     progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=console, disable=not interactive)
@@ -155,7 +159,7 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
     from grader.store import GradebookError
 
     def note(text: str) -> None:
-        console.print(f"note: {text}", highlight=False, markup=False)
+        say(f"note: {text}")
 
     try:
         with stop_on_signals(), progress:
@@ -164,18 +168,18 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
     except (RosterError, DeadlineError, BatchInputError, GradebookError) as exc:  # raised before anything is graded
         raise click.UsageError(str(exc)) from None
     except BatchStopped as exc:
-        console.print(str(exc), style="bold red", highlight=False, markup=False)
+        say(str(exc), style="bold red")
         sys.exit(ExitCode.GRADER_FAILURE)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (see stop_on_signals)
         signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-        console.print(interrupted_message(signum, graded_now[0]), style="bold red", highlight=False, markup=False)
+        say(interrupted_message(signum, graded_now[0]), style="bold red")
         sys.exit(128 + signum)
     console.print(f"{len(summary.graded)} graded, {len(summary.skipped)} unchanged; "
                   f"class overview: {out / 'index.html'}; gradebook: {out / 'grades.csv'}", highlight=False)
     if failures:
         console.print(f"[bold red]grader failures (not zeros) in: {', '.join(failures)}[/]")
     if not level.full:  # said again at the end, where a TA looks once the batch is done
-        console.print(sandbox_warning(level), style="bold yellow", highlight=False, markup=False)
+        say(sandbox_warning(level), style="bold yellow")
 
 
 @main.command()

@@ -195,7 +195,8 @@ def _grade(todo: dict[str, Path], submissions: Path, out: Path, rubric: Rubric, 
                 job = jobs[payload.sub_id]
                 write_files(out / job.sub_id, payload.files)
                 result = payload.submission_result
-                book.record(result, job.source)  # from here on, a rerun skips this submission
+                # from here on, a rerun skips this submission; a path that is not UTF-8 is kept readable
+                book.record(result, job.source.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
                 if payload.code is not None:  # similarity's fingerprints, computed by the worker
                     book.save_fingerprints(*payload.code)
                 summary.graded.append(job.sub_id)

@@ -38,13 +38,13 @@ class LevelReport:
 def fix_for(problem: str) -> str:
     """The one-line fix for why a full level is unavailable, as `sandbox.detect` words it."""
     if "bwrap is not installed" in problem:
-        return "sudo apt-get install bubblewrap   (then `grader doctor` to confirm)"
+        return "apt-get install bubblewrap   (then `grader doctor` to confirm)"
     if "root grader" in problem:
         return "run `grader grade` as root (e.g. in the course's grading container); `grader doctor` says why"
     if "setpriv" in problem:
-        return "sudo apt-get install util-linux   (then `grader doctor` to confirm)"
+        return "apt-get install util-linux   (then `grader doctor` to confirm)"
     if "libseccomp" in problem or "seccomp" in problem:
-        return "sudo apt-get install libseccomp2   (then `grader doctor` to confirm)"
+        return "apt-get install libseccomp2   (then `grader doctor` to confirm)"
     return "run `grader doctor` to see what this machine lacks"
 
 
