@@ -268,3 +268,9 @@ def test_a_full_level_prints_no_warning(tmp_path: Path, monkeypatch: pytest.Monk
                    "--secret-file", str(tmp_path / "s"), "--workers", "1")
     assert result.exit_code == ExitCode.OK, result.output
     assert "WARNING" not in result.output
+
+
+def test_a_class_folder_with_a_stray_copy_of_a_handout_file_is_still_a_class(tmp_path: Path) -> None:
+    subs = hw4_like(tmp_path / "subs")
+    (subs / "answers.md").write_text("the template, left here by a TA\n")
+    assert sorted(plan_batch(subs, tmp_path / "out", rubric_mod.load("hw4"), RESERVED_IDS).ids) == ["alice", "bob"]

@@ -94,7 +94,11 @@ def check_not_a_project_or_one_submission(submissions: Path, rubric: Rubric) -> 
                               "not a folder of submissions: give the folder that holds one folder or .zip per "
                               "student, e.g. submissions/")
     own = [rel for rel in _expected(rubric) if (submissions / rel).is_file()]
-    if own:
+    # a student's own folder: its sub-folders are parts of its layout (cattern/), not students
+    layout = {Path(rel).parts[0] for rel in _expected(rubric) if len(Path(rel).parts) > 1}
+    students = [p for p in discover(submissions) if p.name not in layout]
+    names = {Path(rel).name for rel in _expected(rubric)}
+    if own and not any(_holds(p, names) for p in students):
         raise BatchInputError(f"{submissions} holds {', '.join(own)} itself: it looks like one student's "
                               "submission, not a folder of them. Give the folder that holds one folder or .zip "
                               f"per student, or check this one with `grader check {submissions}`")
