@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import sqlite3
+import tomllib
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -114,8 +115,6 @@ def check_not_empty(submissions: Path, found: list[Path]) -> None:
 
 def _rubric_guesses(found: list[Path], current: str) -> list[str]:
     """Other rubrics (from --rubric's search path) whose files these submissions do hold."""
-    import tomllib
-
     guesses = []
     for base in rubrics_dirs():
         for toml in sorted(base.glob("*/rubric.toml")) if base.is_dir() else []:
