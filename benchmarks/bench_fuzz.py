@@ -3,7 +3,7 @@
     python benchmarks/bench_fuzz.py [--examples 3000] [--seed 0] [--only zip,npz]
 
 Runs each target of `tests/fuzz_targets.py` (answers.md, notebooks, zips, .npz models, wire
-frames) for `--examples` generated inputs and prints, per parser, the inputs tried, the
+frames, rubric TOML) for `--examples` generated inputs and prints, per parser, the inputs tried, the
 distinct crashes found (an exception other than the parser's documented error, or a broken
 invariant such as a file written outside the workspace) and the time taken. Each crash is
 printed with its smallest input. Exits 1 if any crash was found. CI runs the same targets with

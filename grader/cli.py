@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import getpass
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -33,8 +34,14 @@ from grader.presentation.gradescope import VISIBILITIES
 from grader.presentation.terminal import not_passing, plain_report, rich_table
 from grader.results import SubmissionResult
 from grader.workflows import UsageProblem
+from grader.workflows.batch_inputs import BatchInputError
+from grader.workflows.batch_stops import BatchStopped, Interrupted, interrupted_message, stop_on_signals
 from grader.workflows.gradescope_entry import MissingSecret, gradescope_submission_id, run_gradescope
 from grader.workflows.manual_scores import record_scores
+from grader.workflows.sandbox_policy import REQUIRE_ENV, SandboxRequirement
+from grader.workflows.sandbox_policy import assess as assess_sandbox
+from grader.workflows.sandbox_policy import refusal as sandbox_refusal
+from grader.workflows.sandbox_policy import warning as sandbox_warning
 from grader.workflows.similarity_run import similarity_of_class
 from grader.workflows.student_check import check_own_work, github_lines
 
@@ -46,6 +53,7 @@ class ExitCode(enum.IntEnum):
     CHECKS_FAILED = 1
     USAGE_ERROR = 2
     GRADER_FAILURE = 3
+    WEAK_SANDBOX = 4  # `grade --sandbox full` on a machine that gives less
 
 
 def _load_rubric(name: str) -> rubric_mod.Rubric:
@@ -76,7 +84,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--out", "out", default=Path("reports"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder for result.json and report.html per student, index.html and grades.csv.")
@@ -91,18 +99,33 @@ def main() -> None:
 @click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File holding the secret that hidden inputs are drawn from (created if missing). "
                    "[default: $GRADER_SECRET_FILE or ~/.config/grader/secret]")
+@click.option("--sandbox", "sandbox_required", type=click.Choice([r.value for r in SandboxRequirement]),
+              default=SandboxRequirement.ANY.value, show_default=True, envvar=REQUIRE_ENV, show_envvar=True,
+              help="full: refuse to grade unless student code gets full isolation (bubblewrap, its own uid, "
+                   "seccomp). any: grade at the strongest level this machine gives, with a warning when it is weak.")
 def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, force: bool, dask: str | None,
-          secret_file: Path | None) -> None:
+          secret_file: Path | None, sandbox_required: str) -> None:
     """Grade every submission in SUBMISSIONS (one folder or .zip per student).
 
     Each submission is named after its folder or zip. Results are written as each finishes:
     OUT/<submission>/result.json and report.html, then OUT/index.html (class overview) and
     OUT/grades.csv (gradebook). Unchanged submissions already graded in OUT are skipped, so an
     interrupted run can simply be started again. Exits 0 when grading completed, whatever
-    the students scored.
+    the students scored; 2 when the batch's inputs are wrong (nothing is graded); 3 when it
+    stopped on a full disk; 4 when --sandbox full is not met; 130/143 after Ctrl-C/SIGTERM.
     """
     rubric = _load_rubric(rubric_name)
     console = Console(stderr=True)
+
+    def say(text: str, style: str | None = None) -> None:  # one message a line: for grep and CI logs
+        console.print(text, style=style, highlight=False, markup=False, soft_wrap=True)
+
+    level = assess_sandbox()
+    if not level.full:
+        if SandboxRequirement(sandbox_required) is SandboxRequirement.FULL:
+            say(sandbox_refusal(level), style="bold red")
+            sys.exit(ExitCode.WEAK_SANDBOX)
+        say(sandbox_warning(level), style="bold yellow")
     interactive = console.is_terminal
     progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=console, disable=not interactive)
@@ -114,10 +137,12 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
             console.print(f"grading {count} submission(s) with rubric {rubric.id}", highlight=False)
 
     failures: list[str] = []
+    graded_now = [0]
 
     def finished(result: SubmissionResult, skipped: bool) -> None:
         if result.grader_failures:
             failures.append(result.submission)
+        graded_now[0] += not skipped
         if skipped:
             if not interactive:
                 console.print(f"unchanged  {result.submission}: {result.score:g}/{result.max_score:g}", highlight=False)
@@ -131,17 +156,30 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
 
     from grader.course.roster import RosterError
     from grader.lateness import DeadlineError
+    from grader.store import GradebookError
+
+    def note(text: str) -> None:
+        say(f"note: {text}")
 
     try:
-        with progress:
+        with stop_on_signals(), progress:
             summary = grade_batch(submissions, out, rubric, workers=workers, force=force, secret_file=secret_file,
-                                  dask=dask, on_start=started, on_result=finished)
-    except (RosterError, DeadlineError) as exc:  # raised before anything is graded
+                                  dask=dask, on_start=started, on_result=finished, on_note=note)
+    except (RosterError, DeadlineError, BatchInputError, GradebookError) as exc:  # raised before anything is graded
         raise click.UsageError(str(exc)) from None
+    except BatchStopped as exc:
+        say(str(exc), style="bold red")
+        sys.exit(ExitCode.GRADER_FAILURE)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (see stop_on_signals)
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        say(interrupted_message(signum, graded_now[0]), style="bold red")
+        sys.exit(128 + signum)
     console.print(f"{len(summary.graded)} graded, {len(summary.skipped)} unchanged; "
                   f"class overview: {out / 'index.html'}; gradebook: {out / 'grades.csv'}", highlight=False)
     if failures:
         console.print(f"[bold red]grader failures (not zeros) in: {', '.join(failures)}[/]")
+    if not level.full:  # said again at the end, where a TA looks once the batch is done
+        say(sandbox_warning(level), style="bold yellow")
 
 
 @main.command()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -78,8 +79,31 @@ def payload_for(result: SubmissionResult, manual: Iterable[ManualScore],
                          render_files(apply_manual(result, manual), gradescope=True, lateness=lateness))
 
 
+class WorkerStopped(SystemExit):
+    """SIGTERM or SIGINT in a local worker: the batch is stopping. A SystemExit, so that an idle
+    worker leaves quietly; a busy one unwinds first (its sandboxes killed, its temporary files
+    removed) and then leaves at once, before it could start another queued job."""
+
+
+def _stop_worker(signum: int, frame: object) -> None:
+    raise WorkerStopped(128 + signum)
+
+
+def _worker_init() -> None:
+    """A local worker's signals: never the grader's handlers it was forked with."""
+    signal.signal(signal.SIGTERM, _stop_worker)
+    signal.signal(signal.SIGINT, _stop_worker)
+
+
 def run_job(job: GradeJob) -> GradedPayload:
     """Grade one submission and draw its pages; runs in a worker process, local or on a cluster."""
+    try:
+        return _run_job(job)
+    except WorkerStopped as stop:  # nothing of this job is committed: the rerun grades it
+        os._exit(int(stop.code or 1))
+
+
+def _run_job(job: GradeJob) -> GradedPayload:
     rubric = _worker_rubric(job.rubric)
     result = grade_one(Path(job.source), job.sub_id, rubric, job.secret)
     if not job.render:
@@ -112,7 +136,8 @@ class LocalExecutor:
         self.workers = max(1, workers or os.cpu_count() or 1)
 
     def _pool(self, size: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("fork"))
+        return ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_worker_init)
 
     def run(self, jobs: list[GradeJob], rubric: Rubric) -> Iterator[GradedPayload]:
         if not jobs:
@@ -129,37 +154,62 @@ class LocalExecutor:
                     yield _failed_payload(lost, rubric, RuntimeError("the worker process died twice grading this"))
 
     def _round(self, jobs: list[GradeJob], rubric: Rubric, retry: list[GradeJob]) -> Iterator[GradedPayload]:
-        with self._pool(min(self.workers, len(jobs))) as pool:
-            # Keep only a few jobs queued per worker, so 10,000 submissions are not 10,000 futures at once.
-            queue = iter(jobs)
-            running: dict[Future[GradedPayload], GradeJob] = {}
+        pool = self._pool(min(self.workers, len(jobs)))
+        try:
+            yield from self._jobs(pool, jobs, rubric, retry)
+        except BaseException:  # Ctrl-C, SIGTERM, a full disk, or the batch closed this generator
+            _stop_now(pool)
+            raise
+        pool.shutdown(wait=True)
 
-            def top_up() -> None:
-                for job in queue:
-                    running[pool.submit(run_job, job)] = job
-                    if len(running) >= 2 * self.workers:
-                        break
+    def _jobs(self, pool: ProcessPoolExecutor, jobs: list[GradeJob], rubric: Rubric,
+              retry: list[GradeJob]) -> Iterator[GradedPayload]:
+        # Keep only a few jobs queued per worker, so 10,000 submissions are not 10,000 futures at once.
+        queue = iter(jobs)
+        running: dict[Future[GradedPayload], GradeJob] = {}
 
-            top_up()
-            broken = False
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = running.pop(future)
-                    try:
-                        yield future.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        retry.append(job)
-                    except Exception as exc:  # noqa: BLE001 - e.g. the worker could not load the rubric
-                        yield _failed_payload(job, rubric, exc)
-                if not broken:
-                    try:
-                        top_up()
-                    except BrokenProcessPool:
-                        broken = True
-            if broken:
-                retry.extend(queue)
+        def top_up() -> None:
+            for job in queue:
+                running[pool.submit(run_job, job)] = job
+                if len(running) >= 2 * self.workers:
+                    break
+
+        top_up()
+        broken = False
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    retry.append(job)
+                except Exception as exc:  # noqa: BLE001 - e.g. the worker could not load the rubric
+                    yield _failed_payload(job, rubric, exc)
+            if not broken:
+                try:
+                    top_up()
+                except BrokenProcessPool:
+                    broken = True
+        if broken:
+            retry.extend(queue)
+
+
+def _stop_now(pool: ProcessPoolExecutor, grace_s: float = 30.0) -> None:
+    """Stop the workers now rather than wait for their jobs: what they hold is not committed yet,
+    so a rerun grades it again. SIGTERM lets each one unwind its sandboxes first (see _worker_init);
+    `grace_s` only bounds a worker stuck in C code, which is then killed."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # the pool keeps no public handle
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(grace_s)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 class DaskExecutor:

@@ -10,15 +10,17 @@ the end from the gradebook, with the TAs' manual scores laid over the autograder
 from __future__ import annotations
 
 import os
+import sqlite3
 import zipfile
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import __version__
 from grader.course.deadlines import lateness_by_submission, sync_roster
 from grader.course.roster import ROSTER_FILE
-from grader.execution.workspace import content_hash, discover, submission_id
+from grader.execution.workspace import content_hash
 from grader.executors import DaskExecutor, Executor, GradeJob, LocalExecutor, grade_one, payload_for
 from grader.judgement.hidden import load_or_create_secret
 from grader.judgement.manual import apply_manual
@@ -29,6 +31,8 @@ from grader.presentation.outputs import RESULT_FILE, write_files, write_outputs
 from grader.results import SubmissionResult
 from grader.similarity import SIMILARITY_CSV, SIMILARITY_DIR, load_report, similarity_after_batch
 from grader.store import GRADEBOOK_FILE, Gradebook
+from grader.workflows.batch_inputs import assign_ids, plan_batch
+from grader.workflows.batch_stops import BatchStopped, disk_full, disk_full_message
 
 __all__ = ["BatchSummary", "grade_batch", "grade_one", "refresh_pages", "write_outputs"]
 
@@ -72,11 +76,9 @@ def default_secret_file() -> Path:
 
 
 def unique_ids(paths: list[Path]) -> dict[str, Path]:
-    """Submission ids are folder or zip names; `alice/` next to `alice.zip` keeps the full names."""
-    stems = [submission_id(p) for p in paths]
-    ids = {(stem if stems.count(stem) == 1 else p.name): p for stem, p in zip(stems, paths, strict=True)}
-    # an id must not collide with the class pages written next to the per-submission folders
-    return {(f"{i}-submission" if i in RESERVED_IDS else i): p for i, p in ids.items()}
+    """Submission ids are folder or zip names; `alice/` next to `alice.zip` keeps the full names, a name
+    that is not a safe file name gets a safe one, and none collides with the class pages."""
+    return assign_ids(paths, RESERVED_IDS).ids
 
 
 def runs_a_notebook(source: Path, rubric: Rubric) -> bool:
@@ -139,15 +141,35 @@ def grade_batch(
     dask: str | None = None,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[SubmissionResult, bool], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> BatchSummary:
     """Grade every submission in `submissions` into `out`; returns the ids graded and skipped.
 
     `dask` is a scheduler address or "local"; without it, `workers` local processes grade.
+    Raises `BatchInputError` before grading anything when the batch's own inputs are wrong (see
+    grader/workflows/batch_inputs.py), and `BatchStopped` when the disk fills up: what was
+    committed stays, and a rerun resumes.
     """
+    plan = plan_batch(submissions, out, rubric, RESERVED_IDS)
+    for note in plan.notes:
+        if on_note:
+            on_note(note)
+    summary = BatchSummary(out, rubric.id)
+    try:
+        return _grade(plan.ids, submissions, out, rubric, summary, workers=workers, force=force,
+                      secret_file=secret_file, executor=executor, dask=dask, on_start=on_start, on_result=on_result)
+    except (OSError, sqlite3.OperationalError) as exc:
+        if not disk_full(exc):
+            raise
+        raise BatchStopped(disk_full_message(out, exc, len(summary.graded))) from exc
+
+
+def _grade(todo: dict[str, Path], submissions: Path, out: Path, rubric: Rubric, summary: BatchSummary, *,
+           workers: int | None, force: bool, secret_file: Path | None, executor: Executor | None, dask: str | None,
+           on_start: Callable[[int], None] | None,
+           on_result: Callable[[SubmissionResult, bool], None] | None) -> BatchSummary:
     out.mkdir(parents=True, exist_ok=True)
     secret = load_or_create_secret(secret_file or default_secret_file())
-    todo = unique_ids(discover(submissions))
-    summary = BatchSummary(out, rubric.id)
     if executor is None:
         executor = DaskExecutor(dask, workers) if dask else LocalExecutor(workers)
     with Gradebook(out / GRADEBOOK_FILE) as book:
@@ -167,16 +189,19 @@ def grade_batch(
                                     lateness=late.get(sub_id))
         if on_start:
             on_start(len(jobs))
-        for payload in executor.run(longest_first(list(jobs.values()), rubric), rubric):
-            job = jobs[payload.sub_id]
-            write_files(out / job.sub_id, payload.files)
-            result = payload.submission_result
-            book.record(result, job.source)  # from here on, a rerun skips this submission
-            if payload.code is not None:  # similarity's fingerprints, computed by the worker
-                book.save_fingerprints(*payload.code)
-            summary.graded.append(job.sub_id)
-            if on_result:
-                on_result(apply_manual(result, job.manual), False)
+        # closed at once when the batch stops (a signal, a full disk): the workers stop with it
+        with closing(executor.run(longest_first(list(jobs.values()), rubric), rubric)) as graded:
+            for payload in graded:
+                job = jobs[payload.sub_id]
+                write_files(out / job.sub_id, payload.files)
+                result = payload.submission_result
+                # from here on, a rerun skips this submission; a path that is not UTF-8 is kept readable
+                book.record(result, job.source.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+                if payload.code is not None:  # similarity's fingerprints, computed by the worker
+                    book.save_fingerprints(*payload.code)
+                summary.graded.append(job.sub_id)
+                if on_result:
+                    on_result(apply_manual(result, job.manual), False)
         similarity_after_batch(out, rubric, book)
         refresh_pages(out, rubric, book)
     return summary

@@ -17,6 +17,7 @@ outside the workspace, an array of a type the grader does not expect) is a crash
 | npz       | rubrics/hw4/checks.py _load_npz, _standard_params  | a reason string          |
 | wire      | execution.wire FrameReader/decode, zygote _split,  | WireError, EOFError      |
 |           | zygote _sanitise                                   |                          |
+| rubric    | judgement.rubric.load (judgement.sections tables)  | RubricError              |
 """
 
 from __future__ import annotations
@@ -427,6 +428,77 @@ def _plain(header: Any, arrays: dict[str, Any]) -> None:
         assert type(value) is np.ndarray and value.dtype.str in wire.ALLOWED_DTYPES and value.dtype.isnative
 
 
+# --- rubric TOML ----------------------------------------------------------------------------------
+
+_RUBRIC_TEXTS = [(PROJECT / rel / "rubric.toml").read_text() for rel in ("examples/vec", "rubrics/hw4", "rubrics/pa6",
+                                                                         "rubrics/ha1")]
+_toml_values = st.one_of(
+    st.integers(-2**70, 2**70).map(str), st.floats().map(lambda f: repr(f).lower()),
+    st.sampled_from(["nan", "-inf", "+inf", "true", "false", "1979-05-27T07:32:00Z", "07:32:00", "0x1F", "1_000",
+                     '""', "''", '"../../etc/passwd"', '"/etc/passwd"', '"T1"', "[]", "{}", '["a", 1]', "[[1], [2]]",
+                     '{ a = 1 }', '"""multi\nline"""', '"\u0000"', '"\ud800"', "-0.0", "1e400"]),
+    st.text(max_size=20).map(json.dumps),
+)
+_deep_toml = st.tuples(st.integers(1, 50_000), st.sampled_from(["[", "{a="])).map(
+    lambda t: "x = " + t[1] * t[0] + "1" + ("]" if t[1] == "[" else "}") * t[0])
+
+
+@st.composite
+def _edited_rubric(draw: st.DrawFn) -> str:
+    """A real rubric.toml with lines dropped, duplicated, swapped or given another value."""
+    lines = draw(st.sampled_from(_RUBRIC_TEXTS)).splitlines()
+    for _ in range(draw(st.integers(1, 8))):
+        if not lines:
+            break
+        at = draw(st.integers(0, len(lines) - 1))
+        kind = draw(st.sampled_from(["value", "drop", "duplicate", "move", "key"]))
+        if kind == "value" and "=" in lines[at]:
+            lines[at] = lines[at].split("=", 1)[0] + "= " + draw(_toml_values)
+        elif kind == "drop":
+            del lines[at]
+        elif kind == "duplicate":
+            lines.insert(at, lines[at])
+        elif kind == "move":
+            lines.insert(draw(st.integers(0, len(lines))), lines.pop(at))
+        else:
+            lines.insert(at, f"{draw(st.from_regex(r'[a-z_]{1,12}', fullmatch=True))} = {draw(_toml_values)}")
+    return "\n".join(lines)
+
+
+rubric_texts = st.one_of(
+    _edited_rubric(),
+    _mutated(st.sampled_from(_RUBRIC_TEXTS).map(str.encode)).map(lambda b: b.decode("utf-8", "replace")),
+    _deep_toml,
+    st.text(max_size=300),
+)
+_RUBRIC_DIR: list[Path] = []
+
+
+def _rubric_folder() -> Path:
+    """One copy of the example rubric's folder (checks, probes, solution, starter) per process:
+    an edited rubric.toml that still names them can load all the way."""
+    if not _RUBRIC_DIR:
+        import shutil
+
+        folder = Path(tempfile.mkdtemp(prefix="fuzz-rubric-")) / "vec"
+        shutil.copytree(PROJECT / "examples/vec", folder)
+        _RUBRIC_DIR.append(folder)
+    return _RUBRIC_DIR[0]
+
+
+def check_rubric(text: str) -> None:
+    from grader.judgement import rubric as rubric_mod
+
+    folder = _rubric_folder()
+    (folder / "rubric.toml").write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        loaded = rubric_mod.load(str(folder))
+    except rubric_mod.RubricError as exc:
+        assert str(exc).strip(), "a RubricError must say what is wrong"
+        return
+    assert isinstance(loaded, rubric_mod.Rubric) and loaded.tasks
+
+
 TARGETS = [
     Target("answers", "answers.md: judgement/answers.py parse, parse_number", answers_texts, check_answers),
     Target("notebook", "notebooks: execution/notebook.py read_notebook, the run summary, notebook_report",
@@ -435,5 +507,7 @@ TARGETS = [
     Target("npz", ".npz models: rubrics/hw4/checks.py _load_npz, _standard_params", npz_files, check_npz),
     Target("wire", "wire frames: execution/wire.py FrameReader/decode, zygote _split/_sanitise", wire_frames,
            check_wire),
+    Target("rubric", "rubric TOML: judgement/rubric.py load (sections.py tables, strict checks)", rubric_texts,
+           check_rubric),
 ]
 

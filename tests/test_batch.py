@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -329,3 +330,93 @@ def test_notebook_submissions_are_started_first(tmp_path: Path) -> None:
     jobs = [GradeJob(p.name, str(p), hw4, b"s") for p in sorted(tmp_path.iterdir())]
     assert [j.sub_id for j in longest_first(jobs, hw4)] == ["b-nested", "c-zipped.zip", "a-plain", "d-broken.zip"]
     assert [j.sub_id for j in longest_first(jobs, toy_rubric())] == [j.sub_id for j in jobs]  # no notebook: as found
+
+
+CLI_RUNNER = "import sys; from grader.cli import main; sys.argv[0] = 'grader'; main()"
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to the grader", "Ctrl-C to the process group"])
+def test_sigterm_or_ctrl_c_mid_batch_stops_cleanly_and_the_rerun_loses_nothing(reference_run, tmp_path: Path,
+                                                                              how: str) -> None:
+    """SIGTERM (what `kill`, `timeout` and schedulers send the grader) and Ctrl-C (the terminal sends
+    SIGINT to the whole foreground group, workers included) stop the batch: a message, the exit code
+    128 + signal, no worker left behind, and a rerun that grades only what was not saved."""
+    subs, secret, clean = reference_run
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-c", CLI_RUNNER, "grade", str(subs), "--out", str(out), "--rubric", str(TOY),
+           "--secret-file", str(secret), "--workers", "2"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    fast = {p.name for p in subs.iterdir()} - {"zz-slow"}
+    deadline = time.monotonic() + 120  # a guard against a hang, not a measurement
+    while committed(out) != fast:
+        assert proc.poll() is None, f"the batch ended before it could be stopped: {proc.stderr.read()}"
+        assert time.monotonic() < deadline, "the fast submissions were never committed"
+        time.sleep(0.05)
+    sig = signal.SIGTERM if how.startswith("SIGTERM") else signal.SIGINT
+    if how.startswith("SIGTERM"):
+        os.kill(proc.pid, sig)
+    else:
+        os.killpg(proc.pid, sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + sig, err
+    assert f"stopped by {sig.name}: 6 submission(s) graded in this run are saved" in err
+    assert "Run the same command again" in err and "Traceback" not in err
+    left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert left == [], "a worker outlived the grader"
+    assert committed(out) == fast
+
+    resumed = grade_batch(subs, out, toy_rubric(), workers=2, secret_file=secret)
+    assert resumed.graded == ["zz-slow"] and sorted(resumed.skipped) == sorted(fast)
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        assert all(book.run_count(s, "vec") == 1 for s in fast | {"zz-slow"})
+    assert results_on_disk(out) == results_on_disk(clean)
+    assert (out / "grades.csv").read_text() == (clean / "grades.csv").read_text()
+
+
+def test_a_full_disk_stops_the_batch_with_a_message_and_the_rerun_resumes(reference_run, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC while a submission's files are written (simulated: the writer raises it on the third
+    submission): the batch stops at once, says what to do, and keeps what it had committed; once
+    there is space again, the same command grades only the rest and the results are the same."""
+    import errno
+
+    from grader import pipeline
+    from grader.workflows.batch_stops import BatchStopped
+
+    subs, secret, clean = reference_run
+    fast = tmp_path / "subs"
+    shutil.copytree(subs, fast, ignore=shutil.ignore_patterns("zz-slow"))
+    out = tmp_path / "out"
+    real_write = pipeline.write_files
+    calls: list[Path] = []
+
+    def filling_up(folder: Path, files: dict[str, bytes]) -> None:
+        calls.append(folder)
+        if len(calls) >= 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(folder / "report.html"))
+        real_write(folder, files)
+
+    monkeypatch.setattr(pipeline, "write_files", filling_up)
+    result = CliRunner().invoke(cli.main, ["grade", str(fast), "--out", str(out), "--rubric", str(TOY),
+                                           "--secret-file", str(secret), "--workers", "1"])
+    assert result.exit_code == cli.ExitCode.GRADER_FAILURE, result.output
+    text = " ".join(result.output.split())
+    assert f"stopped: the disk holding {out} is full" in text and "No space left on device" in text
+    assert "2 submission(s) graded in this run are saved in the gradebook" in text
+    assert "run the same command again" in text
+    saved = committed(out)
+    assert len(saved) == 2
+
+    monkeypatch.setattr(pipeline, "write_files", real_write)  # space again
+    resumed = grade_batch(fast, out, toy_rubric(), workers=2, secret_file=secret)
+    assert sorted(resumed.skipped) == sorted(saved) and len(resumed.graded) == 4
+    want = {k: v for k, v in results_on_disk(clean).items() if k != "zz-slow"}
+    assert results_on_disk(out) == want
+
+    # the gradebook itself filling up (SQLite says so in its own words) stops the batch the same way
+    def full_book(self, result, source):  # noqa: ANN001
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Gradebook, "record", full_book)
+    with pytest.raises(BatchStopped, match="is full"):
+        grade_batch(fast, tmp_path / "out2", toy_rubric(), workers=1, secret_file=secret)

@@ -121,3 +121,16 @@ def test_a_zip_entry_name_that_is_not_the_utf8_it_claims_is_refused_with_a_messa
     broken.write_bytes(_utf8_flagged(plain.read_bytes(), header, name_at))
     with pytest.raises(SubmissionError, match="broken.zip"):
         prepare(broken, tmp_path / "w", ())
+
+
+def test_a_rubric_nested_too_deeply_is_a_rubric_error_not_a_crash(tmp_path) -> None:
+    from grader.judgement import rubric as rubric_mod
+
+    folder = tmp_path / "deep"
+    folder.mkdir()
+    (folder / "rubric.toml").write_text("x = " + "[" * 50_000 + "]" * 50_000)  # tomllib recurses once per level
+    with pytest.raises(rubric_mod.RubricError, match="nested too deeply"):
+        rubric_mod.load(str(folder))
+    (folder / "rubric.toml").write_text("x = " + "[" * 10 + "]" * 10)  # control: shallow, refused for what it is
+    with pytest.raises(rubric_mod.RubricError, match="no \\[\\[tasks\\]\\]"):
+        rubric_mod.load(str(folder))

@@ -415,6 +415,9 @@ def load(name_or_path: str) -> Rubric:
         line = re.search(r"line (\d+)", str(exc))
         raise RubricError([RubricProblem(path, int(line.group(1)) if line else None, "",
                                          f"not valid TOML: {exc}")]) from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays and inline tables
+        raise RubricError([RubricProblem(path, None, "", "arrays or inline tables nested too deeply "
+                                                         "(more than Python's recursion limit)")]) from None
     here = path.parent
     report = _Report(path, text)
     sections = _read_sections(data, here, report)
