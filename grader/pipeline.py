@@ -22,6 +22,7 @@ from grader.execution.workspace import content_hash, discover, submission_id
 from grader.executors import DaskExecutor, Executor, GradeJob, LocalExecutor, grade_one, payload_for
 from grader.judgement.hidden import load_or_create_secret
 from grader.judgement.manual import apply_manual
+from grader.judgement.prepared import warm_prepared_data
 from grader.judgement.rubric import Rubric
 from grader.lateness import Lateness
 from grader.presentation.exports import write_exports
@@ -167,6 +168,8 @@ def grade_batch(
                                     lateness=late.get(sub_id))
         if on_start:
             on_start(len(jobs))
+        if jobs:
+            warm_prepared_data(rubric)
         for payload in executor.run(longest_first(list(jobs.values()), rubric), rubric):
             job = jobs[payload.sub_id]
             write_files(out / job.sub_id, payload.files)

@@ -27,6 +27,7 @@ from grader.judgement import answers as answers_mod
 from grader.judgement.context import TA_MODE, GraderFailure, GradingMode, ProbeFailure, TaskContext, TaskEnded
 from grader.judgement.hidden import HiddenInputs
 from grader.judgement.notebook_report import notebook_report
+from grader.judgement.prepared import sandbox_data
 from grader.judgement.probe_cache import ProbeCache
 from grader.judgement.rubric import Rubric, TaskSpec
 from grader.judgement.script_runs import ScriptRuns, grade_from_document
@@ -141,7 +142,7 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None,
             session = ModuleSession(SessionConfig(
                 root=workspace.root, probes=rubric.probes or Path("/nonexistent"), module=rubric.module_name or "",
                 class_name=rubric.class_name, preload=rubric.preload, workdir=tmp / "home",
-                sandbox=sandbox, data=rubric.data, **({"python": python} if python else {})))
+                sandbox=sandbox, data=sandbox_data(rubric), **({"python": python} if python else {})))
     runner = ProbeCache(session) if session else None
     run = SubmissionRun(rubric, workspace, sandbox, tmp, python or sys.executable, runner)
     run.scripts = ScriptRuns(rubric, workspace, sandbox, tmp, python or sys.executable, run_scripts=mode.notebook)
