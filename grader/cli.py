@@ -91,8 +91,11 @@ def main() -> None:
 @click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File holding the secret that hidden inputs are drawn from (created if missing). "
                    "[default: $GRADER_SECRET_FILE or ~/.config/grader/secret]")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Run every probe call and notebook again instead of replaying those recorded in OUT/.recordings "
+                   "(a regrade after a rubric edit replays them; see docs/recordings.md).")
 def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, force: bool, dask: str | None,
-          secret_file: Path | None) -> None:
+          secret_file: Path | None, no_cache: bool) -> None:
     """Grade every submission in SUBMISSIONS (one folder or .zip per student).
 
     Each submission is named after its folder or zip. Results are written as each finishes:
@@ -135,7 +138,7 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
     try:
         with progress:
             summary = grade_batch(submissions, out, rubric, workers=workers, force=force, secret_file=secret_file,
-                                  dask=dask, on_start=started, on_result=finished)
+                                  dask=dask, on_start=started, on_result=finished, no_cache=no_cache)
     except (RosterError, DeadlineError) as exc:  # raised before anything is graded
         raise click.UsageError(str(exc)) from None
     console.print(f"{len(summary.graded)} graded, {len(summary.skipped)} unchanged; "

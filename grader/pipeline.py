@@ -23,6 +23,7 @@ from grader.executors import DaskExecutor, Executor, GradeJob, LocalExecutor, gr
 from grader.judgement.hidden import load_or_create_secret
 from grader.judgement.manual import apply_manual
 from grader.judgement.prepared import warm_prepared_data
+from grader.judgement.recordings import RECORDINGS_DIR
 from grader.judgement.rubric import Rubric
 from grader.lateness import Lateness
 from grader.presentation.exports import write_exports
@@ -140,8 +141,12 @@ def grade_batch(
     dask: str | None = None,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[SubmissionResult, bool], None] | None = None,
+    no_cache: bool = False,
 ) -> BatchSummary:
     """Grade every submission in `submissions` into `out`; returns the ids graded and skipped.
+
+    Probe calls and notebook runs are recorded in `out/.recordings` and replayed when a rubric edit
+    (a tolerance, a check, points) regrades; `no_cache` runs them all again (recordings.py).
 
     `dask` is a scheduler address or "local"; without it, `workers` local processes grade.
     """
@@ -165,7 +170,8 @@ def grade_batch(
                     on_result(stored_result(book, sub_id, rubric.id), True)
                 continue
             jobs[sub_id] = GradeJob(sub_id, str(source.resolve()), rubric, secret, tuple(book.manual_scores(sub_id)),
-                                    lateness=late.get(sub_id))
+                                    lateness=late.get(sub_id), recordings=str(out / RECORDINGS_DIR),
+                                    replay=not no_cache)
         if on_start:
             on_start(len(jobs))
         if jobs:
