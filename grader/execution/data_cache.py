@@ -25,19 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.cache_dir import cache_root
+
 Prepare = Callable[[Path], dict[str, np.ndarray]]
 
 _lock = threading.Lock()
 _digests: dict[tuple[str, int, int], str] = {}
 _loaded: dict[str, dict[str, np.ndarray]] = {}
-
-
-def cache_root() -> Path:
-    """`$GRADER_CACHE_DIR`, else `$XDG_CACHE_HOME/grader`, else `~/.cache/grader`."""
-    if os.environ.get("GRADER_CACHE_DIR"):
-        return Path(os.environ["GRADER_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "grader"
 
 
 def folder_digest(folder: Path) -> str:
