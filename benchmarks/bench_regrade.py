@@ -29,8 +29,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,17 +36,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_corpus import make_corpus  # noqa: E402
 
 from grader.judgement import rubric as rubric_mod  # noqa: E402
-from grader.judgement.recordings import RECORDINGS_DIR  # noqa: E402
+from grader.judgement.recordings import RECORDINGS_DIR, read_record  # noqa: E402
 from grader.pipeline import grade_batch  # noqa: E402
 
 
 def probes_recorded_since(store: Path, since: float) -> Counter[str]:
     """Probe calls that ran (were recorded) after `since`, by probe name."""
     counts: Counter[str] = Counter()
-    for path in store.rglob("*.npz"):
+    for path in store.rglob("*.rec"):
         if path.stat().st_mtime >= since:
-            with np.load(path, allow_pickle=False) as npz:
-                meta = json.loads(npz["__meta__"].tobytes())
+            meta = read_record(path.read_bytes())["__meta__"]
             counts[meta.get("probe") or "<notebook>"] += 1
     return counts
 

@@ -72,7 +72,7 @@ def prepared_folder(name: str, source: Path, prepare: Prepare, root: Path | None
             for key, value in arrays.items():
                 if not key.isidentifier():
                     raise ValueError(f"prepared array names must be identifiers, not {key!r}")
-                np.save(work / f"{key}.npy", np.ascontiguousarray(value), allow_pickle=False)
+                np.save(work / f"{key}.npy", np.asarray(value), allow_pickle=False)
                 os.chmod(work / f"{key}.npy", 0o444)
             os.chmod(work, 0o555)  # the sandbox's user reads it; nobody writes it
             try:

@@ -15,14 +15,13 @@ change it:
 Checks, tolerances, points and task layout are not in the key: editing them regrades from the
 recordings. Only outcomes the student code decided are kept (`ok` and `error`); a timeout or a
 crash may depend on the machine's load and runs again. `--no-cache` reads nothing (and records
-afresh). Records are `.npz` files read with `allow_pickle=False`, written atomically.
+afresh). Records are files of raw array bytes and a JSON header (no pickles), written atomically.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -67,6 +66,11 @@ def probe_digests(probes: Path) -> dict[str, str]:
         return _probe_digests[cache_key]
     source = probes.read_text(encoding="utf-8")
     tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+
+    def text(node: ast.stmt) -> str:  # the statement's lines (ast.get_source_segment re-splits the file per call)
+        return "".join(lines[node.lineno - 1:node.end_lineno or node.lineno])
+
     defined: dict[str, list[ast.stmt]] = {}
     context: list[str] = []
     for node in tree.body:
@@ -80,7 +84,7 @@ def probe_digests(probes: Path) -> dict[str, str]:
             for name in names:
                 defined.setdefault(name, []).append(node)
         else:  # imports, docstring, module-level statements: every probe depends on them
-            context.append(ast.get_source_segment(source, node) or ast.dump(node))
+            context.append(text(node))
     base = hashlib.sha256("\n".join(context).encode()).hexdigest()
     digests = {}
     for name in defined:
@@ -98,7 +102,7 @@ def probe_digests(probes: Path) -> dict[str, str]:
         h = hashlib.sha256(base.encode())
         for current in sorted(seen):
             for node in defined[current]:
-                h.update((ast.get_source_segment(source, node) or ast.dump(node)).encode())
+                h.update(text(node).encode())
         digests[name[len("probe_"):]] = h.hexdigest()
     _probe_digests[cache_key] = digests
     return digests
@@ -108,6 +112,43 @@ def _file_digest(path: Path | None) -> str:
     if path is None or not Path(path).is_file():
         return ""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+_MAGIC = b"GRADREC1"
+
+
+def write_record(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
+    """One record: a JSON header (the meta, each array's dtype, shape and place) and the arrays' bytes.
+
+    One read and a view per array: an `.npz` costs a zip member and a header parse per array, and a
+    training probe returns dozens."""
+    entries, chunks, offset = [], [], 0
+    for name, value in arrays.items():
+        arr = np.asarray(value)  # (ascontiguousarray would make a 0-d array 1-d)
+        raw = arr.tobytes(order="C")
+        entries.append({"name": name, "descr": np.lib.format.dtype_to_descr(arr.dtype), "shape": list(arr.shape),
+                        "offset": offset, "nbytes": len(raw)})
+        chunks.append(raw)
+        offset += len(raw)
+    header = json.dumps({"meta": meta, "arrays": entries}).encode()
+    return _MAGIC + len(header).to_bytes(8, "little") + header + b"".join(chunks)
+
+
+def read_record(blob: bytes) -> dict[str, Any]:
+    """The meta (under `__meta__`) and arrays of a record; dtypes are read from their description, never unpickled."""
+    if not blob.startswith(_MAGIC):
+        raise ValueError("not a recording")
+    size = int.from_bytes(blob[8:16], "little")
+    header = json.loads(blob[16:16 + size])
+    body = memoryview(blob)[16 + size:]
+    found: dict[str, Any] = {"__meta__": header["meta"]}
+    for entry in header["arrays"]:
+        dtype = np.lib.format.descr_to_dtype(entry["descr"])
+        if dtype.hasobject:
+            raise ValueError("a recording never holds Python objects")
+        chunk = body[entry["offset"]:entry["offset"] + entry["nbytes"]]
+        found[entry["name"]] = np.frombuffer(chunk, dtype=dtype).reshape(tuple(entry["shape"])).copy()
+    return found
 
 
 @dataclass
@@ -120,26 +161,22 @@ class Recordings:
     replayed: Counter[str] = field(default_factory=Counter)
 
     def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.npz"
+        return self.root / key[:2] / f"{key}.rec"
 
     def _load(self, key: str) -> dict[str, np.ndarray] | None:
         if not self.read:
             return None
         try:
-            with np.load(self._path(key), allow_pickle=False) as npz:
-                return {k: np.array(npz[k]) for k in npz.files}
-        except (OSError, ValueError, EOFError):  # absent or unreadable: run it again
+            return read_record(self._path(key).read_bytes())
+        except (OSError, ValueError, KeyError, TypeError):  # absent or unreadable: run it again
             return None
 
     def _save(self, key: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        np.savez(buffer, __meta__=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                 **{f"d_{k}": np.asarray(v) for k, v in arrays.items()})
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
+            f.write(write_record(meta, arrays))
         os.replace(tmp, path)
 
     # --- probe calls ---------------------------------------------------------------------------
@@ -148,7 +185,7 @@ class Recordings:
         stored = self._load(key)
         if stored is None or "__meta__" not in stored:
             return None
-        meta = json.loads(stored.pop("__meta__").tobytes())
+        meta = stored.pop("__meta__")
         data = {k[2:]: v for k, v in stored.items() if k.startswith("d_")}
         return ProbeOutcome(meta["status"], data, meta["error"], meta["output"], meta["detail"], meta["duration"])
 
@@ -160,7 +197,7 @@ class Recordings:
         meta = {"probe": probe, "status": outcome.status, "error": outcome.error, "output": outcome.output,
                 "detail": outcome.detail,
                 "duration": outcome.duration}
-        self._save(key, meta, dict(outcome.data))
+        self._save(key, meta, {f"d_{k}": v for k, v in outcome.data.items()})
 
     # --- notebook runs -------------------------------------------------------------------------
 
@@ -168,7 +205,7 @@ class Recordings:
         stored = self._load(key)
         if stored is None or "__meta__" not in stored:
             return None
-        meta = json.loads(stored.pop("__meta__").tobytes())
+        meta = stored.pop("__meta__")
         executed = nbformat.reads(meta["executed"], as_version=4) if meta["executed"] is not None else None
         files = {meta["files"][k[2:]]: v.tobytes() for k, v in stored.items() if k.startswith("d_")}
         return NotebookRun(meta["status"], meta["message"], executed, meta["failed_cell"], meta["duration_s"],
@@ -181,7 +218,7 @@ class Recordings:
         meta = {"status": run.status, "message": run.message, "failed_cell": run.failed_cell,
                 "duration_s": run.duration_s, "notes": list(run.notes), "files": names,
                 "executed": nbformat.writes(run.executed) if run.executed is not None else None}
-        self._save(key, meta, {k: np.frombuffer(run.files[name], dtype=np.uint8) for k, name in names.items()})
+        self._save(key, meta, {f"d_{k}": np.frombuffer(run.files[name], dtype=np.uint8) for k, name in names.items()})
 
 
 @dataclass(frozen=True)
