@@ -43,6 +43,7 @@ class GradeJob:
     lateness: Lateness | None = None  # drawn on the report only; never part of the result
     recordings: str | None = None  # the recorded-executions store (`<out>/.recordings`), None: record nothing
     replay: bool = True  # False (`--no-cache`): run everything again, and record it afresh
+    fingerprints: bool = True  # False: the gradebook has this code's similarity fingerprints already
 
 
 @dataclass
@@ -89,7 +90,8 @@ def run_job(job: GradeJob) -> GradedPayload:
     if not job.render:
         return GradedPayload(result.submission, result.to_json())
     payload = payload_for(result, job.manual, job.lateness)
-    payload.code = worker_fingerprints(Path(job.source), rubric, result.content_hash)
+    if job.fingerprints:
+        payload.code = worker_fingerprints(Path(job.source), rubric, result.content_hash)
     return payload
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader import __version__
@@ -29,7 +29,14 @@ from grader.lateness import Lateness
 from grader.presentation.exports import write_exports
 from grader.presentation.outputs import RESULT_FILE, write_files, write_outputs
 from grader.results import SubmissionResult
-from grader.similarity import SIMILARITY_CSV, SIMILARITY_DIR, load_report, similarity_after_batch
+from grader.similarity import (
+    SIMILARITY_CSV,
+    SIMILARITY_DIR,
+    load_report,
+    scheme_for,
+    settings_for,
+    similarity_after_batch,
+)
 from grader.store import GRADEBOOK_FILE, Gradebook
 
 __all__ = ["BatchSummary", "grade_batch", "grade_one", "refresh_pages", "write_outputs"]
@@ -172,6 +179,12 @@ def grade_batch(
             jobs[sub_id] = GradeJob(sub_id, str(source.resolve()), rubric, secret, tuple(book.manual_scores(sub_id)),
                                     lateness=late.get(sub_id), recordings=str(out / RECORDINGS_DIR),
                                     replay=not no_cache)
+        # a regrade after a rubric edit: the code's fingerprints (similarity) are in the gradebook already
+        if jobs:
+            scheme = scheme_for(settings_for(rubric))
+            hashes = {sub_id: content_hash(Path(job.source)) for sub_id, job in jobs.items()}
+            known = book.fingerprints(scheme, set(hashes.values()))
+            jobs = {sub_id: replace(job, fingerprints=hashes[sub_id] not in known) for sub_id, job in jobs.items()}
         if on_start:
             on_start(len(jobs))
         if jobs:
