@@ -27,6 +27,7 @@ from grader.judgement.recordings import RECORDINGS_DIR
 from grader.judgement.rubric import Rubric
 from grader.lateness import Lateness
 from grader.presentation.exports import write_exports
+from grader.presentation.html import preload_templates
 from grader.presentation.outputs import RESULT_FILE, write_files, write_outputs
 from grader.results import SubmissionResult
 from grader.similarity import (
@@ -189,6 +190,7 @@ def grade_batch(
             on_start(len(jobs))
         if jobs:
             warm_prepared_data(rubric)
+            preload_templates()
         for payload in executor.run(longest_first(list(jobs.values()), rubric), rubric):
             job = jobs[payload.sub_id]
             write_files(out / job.sub_id, payload.files)
