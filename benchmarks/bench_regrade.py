@@ -92,6 +92,7 @@ def main() -> None:
         since = time.time()
         tolerance = timed(edited(rubric, "rtol", tasks=tasks))
         after_tolerance = probes_recorded_since(store, since)
+        replayed_same = verdicts(out) == first_verdicts
 
         probes = tmp_path / "probes.py"
         text = rubric.probes.read_text()
@@ -116,6 +117,8 @@ def main() -> None:
     print()
     print(f"probe calls run after the tolerance change: {dict(after_tolerance) or 'none'}")
     print(f"probe calls run after the probe change: {dict(after_probe) or 'none'}")
+    print(f"verdicts replayed after the tolerance change (rtol 1e-9 -> 1e-8) identical to the first run's: "
+          f"{replayed_same}")
     print(f"verdicts with --no-cache identical to the first run's: {same}")
 
 

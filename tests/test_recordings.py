@@ -126,3 +126,22 @@ def test_hw4_results_are_identical_with_and_without_recordings(make_submission, 
     assert store.ran and not replay.ran and replay.replayed == store.ran
     assert normalise(plain) == normalise(recorded) == normalise(replayed)
     assert plain.task("T7").status.value != "pass"
+
+
+def test_a_notebook_run_is_replayed_with_identical_results(make_submission, hw4, tmp_path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np\nfrom cattern.neural_net import TwoLayerNet\n"
+                                          "np.random.seed(0)\nbest_net = TwoLayerNet(784, 20, 10)"),
+                nbformat.v4.new_code_cell('print("Test accuracy: ", 0.99)')]
+    sub = make_submission(extra={"Simple_Neural_Network_Lab.ipynb": nbformat.writes(nb)})
+    store = Recordings(tmp_path / "rec")
+    recorded = grade_submission(sub, hw4, SECRET, recordings=store)
+    assert recorded.notebook.status == "ok" and store.ran["<notebook>"] == 1
+    replay = Recordings(tmp_path / "rec")
+    replayed = grade_submission(sub, hw4, SECRET, recordings=replay)
+    assert not replay.ran and replay.replayed["<notebook>"] == 1
+    assert normalise(replayed) == normalise(recorded)
+    assert replayed.notebook == recorded.notebook  # the executed notebook shown to the TA, cell by cell
+    assert replayed.task("T12").status.value == "fail"  # an untrained net, measured again from the replayed run
