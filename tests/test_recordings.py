@@ -145,3 +145,27 @@ def test_a_notebook_run_is_replayed_with_identical_results(make_submission, hw4,
     assert normalise(replayed) == normalise(recorded)
     assert replayed.notebook == recorded.notebook  # the executed notebook shown to the TA, cell by cell
     assert replayed.task("T12").status.value == "fail"  # an untrained net, measured again from the replayed run
+
+
+def test_a_script_run_is_replayed_and_a_budget_stop_runs_again(tmp_path: Path) -> None:
+    toy = Path(__file__).resolve().parent / "fixtures" / "toy_scripts"
+    rubric = rubric_mod.load(str(toy / "rubric.toml"))
+    from .test_script_mode import FIT, SPIN
+
+    results = {}
+    for name, code in (("good", FIT), ("over-budget", FIT + SPIN)):
+        sub = tmp_path / name
+        sub.mkdir()
+        (sub / "fit.py").write_text(code)
+        first = Recordings(tmp_path / "rec")
+        recorded = grade_submission(sub, rubric, SECRET, recordings=first)
+        again = Recordings(tmp_path / "rec")
+        replayed = grade_submission(sub, rubric, SECRET, recordings=again)
+        results[name] = (first, again)
+        if name == "good":  # (a run stopped at its budget runs again: its CPU and wall seconds differ)
+            assert normalise(replayed) == normalise(recorded) and replayed.scripts == recorded.scripts
+    (first, again) = results["good"]
+    assert sum(first.ran[k] for k in first.ran if k.startswith("<script:")) >= 1
+    assert not [k for k in again.ran if k.startswith("<script:")]
+    (first, again) = results["over-budget"]  # stopped at its CPU budget: the machine's load may decide that
+    assert [k for k in again.ran if k.startswith("<script:")]

@@ -36,6 +36,7 @@ import numpy as np
 from grader import __version__
 from grader.execution.data_cache import folder_digest
 from grader.execution.notebook import NotebookRun
+from grader.execution.scripts import Figure, ScriptRun, ScriptSpec, ScriptStatus
 from grader.execution.session import ProbeOutcome
 from grader.judgement.prepared import prepared_data
 
@@ -221,6 +222,30 @@ class Recordings:
         self._save(key, meta, {f"d_{k}": np.frombuffer(run.files[name], dtype=np.uint8) for k, name in names.items()})
 
 
+    # --- script runs (script mode) ------------------------------------------------------------
+
+    def script_run(self, key: str, spec: ScriptSpec) -> ScriptRun | None:
+        stored = self._load(key)
+        if stored is None or "__meta__" not in stored:
+            return None
+        meta = stored.pop("__meta__")
+        figures = tuple(Figure(name, how, stored[f"g{i}"].tobytes()) for i, (name, how) in enumerate(meta["figures"]))
+        files = {name: stored[f"f{i}"].tobytes() for i, name in enumerate(meta["files"])}
+        return ScriptRun(spec, ScriptStatus(meta["status"]), meta["message"], meta["exit_code"], meta["output"],
+                         meta["wall_s"], meta["cpu_s"], figures, files)
+
+    def save_script_run(self, key: str, run: ScriptRun) -> None:
+        if run.status not in (ScriptStatus.OK, ScriptStatus.ERROR, ScriptStatus.MISSING):
+            return  # a budget, a signal or the grader decided these, not the student's code alone
+        names = list(run.files)
+        meta = {"status": run.status.value, "message": run.message, "exit_code": run.exit_code, "output": run.output,
+                "wall_s": run.wall_s, "cpu_s": run.cpu_s, "figures": [[f.name, f.how] for f in run.figures],
+                "files": names}
+        arrays = {f"g{i}": np.frombuffer(f.png, dtype=np.uint8) for i, f in enumerate(run.figures)}
+        arrays.update({f"f{i}": np.frombuffer(run.files[name], dtype=np.uint8) for i, name in enumerate(names)})
+        self._save(key, meta, arrays)
+
+
 @dataclass(frozen=True)
 class SubmissionKeys:
     """The content address of one submission's executions (see the module docstring)."""
@@ -242,6 +267,11 @@ class SubmissionKeys:
     def probe(self, probe: str, call_digest: str) -> str:
         code = probe_digests(self.probes).get(probe, "") if self.probes and self.probes.is_file() else ""
         return hashlib.sha256(f"probe\0{self.base}\0{probe}\0{code}\0{call_digest}".encode()).hexdigest()
+
+    def script(self, spec: ScriptSpec) -> str:
+        described = json.dumps([spec.name, spec.path, spec.cpu_s, spec.wall_s, spec.memory_mb, list(spec.outputs),
+                                list(spec.args)])
+        return hashlib.sha256(f"script\0{self.base}\0{described}".encode()).hexdigest()
 
     def notebook(self, rubric: Any) -> str:
         config = rubric.notebook

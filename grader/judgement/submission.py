@@ -152,6 +152,8 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None,
     if recordings is not None and keys is not None and rubric.notebook is not None and rubric.notebook.probes is None:
         run.recorded = (recordings, keys.notebook(rubric))  # a notebook that serves probes needs its kernel
     run.scripts = ScriptRuns(rubric, workspace, sandbox, tmp, python or sys.executable, run_scripts=mode.notebook)
+    if recordings is not None and keys is not None:
+        run.scripts.recorded = (recordings, keys)
     results: list[TaskResult] = []
     try:
         # the notebook and the scripts run alongside the module checks, each on its own budget
