@@ -103,8 +103,11 @@ def main() -> None:
               default=SandboxRequirement.ANY.value, show_default=True, envvar=REQUIRE_ENV, show_envvar=True,
               help="full: refuse to grade unless student code gets full isolation (bubblewrap, its own uid, "
                    "seccomp). any: grade at the strongest level this machine gives, with a warning when it is weak.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Run every probe call and notebook again instead of replaying those recorded in OUT/.recordings "
+                   "(a regrade after a rubric edit replays them; see docs/recordings.md).")
 def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, force: bool, dask: str | None,
-          secret_file: Path | None, sandbox_required: str) -> None:
+          secret_file: Path | None, sandbox_required: str, no_cache: bool) -> None:
     """Grade every submission in SUBMISSIONS (one folder or .zip per student).
 
     Each submission is named after its folder or zip. Results are written as each finishes:
@@ -164,7 +167,8 @@ def grade(submissions: Path, out: Path, rubric_name: str, workers: int | None, f
     try:
         with stop_on_signals(), progress:
             summary = grade_batch(submissions, out, rubric, workers=workers, force=force, secret_file=secret_file,
-                                  dask=dask, on_start=started, on_result=finished, on_note=note)
+                                  dask=dask, on_start=started, on_result=finished, on_note=note,
+                                  no_cache=no_cache)
     except (RosterError, DeadlineError, BatchInputError, GradebookError) as exc:  # raised before anything is graded
         raise click.UsageError(str(exc)) from None
     except BatchStopped as exc:

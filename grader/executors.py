@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from grader.judgement.context import TA_MODE, GradingMode
 from grader.judgement.manual import apply_manual
+from grader.judgement.recordings import Recordings
 from grader.judgement.rubric import Rubric
 from grader.judgement.submission import grade_submission, grader_failure_result
 from grader.lateness import Lateness
@@ -41,6 +42,9 @@ class GradeJob:
     manual: tuple[ManualScore, ...] = ()
     render: bool = True  # draw the report pages (a rubric self-test needs only the result)
     lateness: Lateness | None = None  # drawn on the report only; never part of the result
+    recordings: str | None = None  # the recorded-executions store (`<out>/.recordings`), None: record nothing
+    replay: bool = True  # False (`--no-cache`): run everything again, and record it afresh
+    fingerprints: bool = True  # False: the gradebook has this code's similarity fingerprints already
 
 
 @dataclass
@@ -56,9 +60,9 @@ class GradedPayload:
 
 
 def grade_one(source: Path, sub_id: str, rubric: Rubric, secret: bytes | None,
-              mode: GradingMode = TA_MODE) -> SubmissionResult:
+              mode: GradingMode = TA_MODE, recordings: Recordings | None = None) -> SubmissionResult:
     """One submission graded in this process; never raises (see grade_submission)."""
-    return grade_submission(source, rubric, secret, sub_id=sub_id, mode=mode)
+    return grade_submission(source, rubric, secret, sub_id=sub_id, mode=mode, recordings=recordings)
 
 
 _PREPARED: dict[tuple[str, str, str], Rubric] = {}
@@ -105,11 +109,13 @@ def run_job(job: GradeJob) -> GradedPayload:
 
 def _run_job(job: GradeJob) -> GradedPayload:
     rubric = _worker_rubric(job.rubric)
-    result = grade_one(Path(job.source), job.sub_id, rubric, job.secret)
+    store = Recordings(Path(job.recordings), read=job.replay) if job.recordings else None
+    result = grade_one(Path(job.source), job.sub_id, rubric, job.secret, recordings=store)
     if not job.render:
         return GradedPayload(result.submission, result.to_json())
     payload = payload_for(result, job.manual, job.lateness)
-    payload.code = worker_fingerprints(Path(job.source), rubric, result.content_hash)
+    if job.fingerprints:
+        payload.code = worker_fingerprints(Path(job.source), rubric, result.content_hash)
     return payload
 
 

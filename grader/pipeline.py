@@ -14,7 +14,7 @@ import sqlite3
 import zipfile
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader import __version__
@@ -24,12 +24,22 @@ from grader.execution.workspace import content_hash
 from grader.executors import DaskExecutor, Executor, GradeJob, LocalExecutor, grade_one, payload_for
 from grader.judgement.hidden import load_or_create_secret
 from grader.judgement.manual import apply_manual
+from grader.judgement.prepared import warm_prepared_data
+from grader.judgement.recordings import RECORDINGS_DIR
 from grader.judgement.rubric import Rubric
 from grader.lateness import Lateness
 from grader.presentation.exports import write_exports
+from grader.presentation.html import preload_templates
 from grader.presentation.outputs import RESULT_FILE, write_files, write_outputs
 from grader.results import SubmissionResult
-from grader.similarity import SIMILARITY_CSV, SIMILARITY_DIR, load_report, similarity_after_batch
+from grader.similarity import (
+    SIMILARITY_CSV,
+    SIMILARITY_DIR,
+    load_report,
+    scheme_for,
+    settings_for,
+    similarity_after_batch,
+)
 from grader.store import GRADEBOOK_FILE, Gradebook
 from grader.workflows.batch_inputs import assign_ids, plan_batch
 from grader.workflows.batch_stops import BatchStopped, disk_full, disk_full_message
@@ -142,8 +152,12 @@ def grade_batch(
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[SubmissionResult, bool], None] | None = None,
     on_note: Callable[[str], None] | None = None,
+    no_cache: bool = False,
 ) -> BatchSummary:
     """Grade every submission in `submissions` into `out`; returns the ids graded and skipped.
+
+    Probe calls and notebook runs are recorded in `out/.recordings` and replayed when a rubric edit
+    (a tolerance, a check, points) regrades; `no_cache` runs them all again (recordings.py).
 
     `dask` is a scheduler address or "local"; without it, `workers` local processes grade.
     Raises `BatchInputError` before grading anything when the batch's own inputs are wrong (see
@@ -157,7 +171,8 @@ def grade_batch(
     summary = BatchSummary(out, rubric.id)
     try:
         return _grade(plan.ids, submissions, out, rubric, summary, workers=workers, force=force,
-                      secret_file=secret_file, executor=executor, dask=dask, on_start=on_start, on_result=on_result)
+                      secret_file=secret_file, executor=executor, dask=dask, on_start=on_start, on_result=on_result,
+                      no_cache=no_cache)
     except (OSError, sqlite3.OperationalError) as exc:
         if not disk_full(exc):
             raise
@@ -167,7 +182,7 @@ def grade_batch(
 def _grade(todo: dict[str, Path], submissions: Path, out: Path, rubric: Rubric, summary: BatchSummary, *,
            workers: int | None, force: bool, secret_file: Path | None, executor: Executor | None, dask: str | None,
            on_start: Callable[[int], None] | None,
-           on_result: Callable[[SubmissionResult, bool], None] | None) -> BatchSummary:
+           on_result: Callable[[SubmissionResult, bool], None] | None, no_cache: bool) -> BatchSummary:
     out.mkdir(parents=True, exist_ok=True)
     secret = load_or_create_secret(secret_file or default_secret_file())
     if executor is None:
@@ -186,9 +201,19 @@ def _grade(todo: dict[str, Path], submissions: Path, out: Path, rubric: Rubric, 
                     on_result(stored_result(book, sub_id, rubric.id), True)
                 continue
             jobs[sub_id] = GradeJob(sub_id, str(source.resolve()), rubric, secret, tuple(book.manual_scores(sub_id)),
-                                    lateness=late.get(sub_id))
+                                    lateness=late.get(sub_id), recordings=str(out / RECORDINGS_DIR),
+                                    replay=not no_cache)
+        # a regrade after a rubric edit: the code's fingerprints (similarity) are in the gradebook already
+        if jobs:
+            scheme = scheme_for(settings_for(rubric))
+            hashes = {sub_id: content_hash(Path(job.source)) for sub_id, job in jobs.items()}
+            known = book.fingerprints(scheme, set(hashes.values()))
+            jobs = {sub_id: replace(job, fingerprints=hashes[sub_id] not in known) for sub_id, job in jobs.items()}
         if on_start:
             on_start(len(jobs))
+        if jobs:
+            warm_prepared_data(rubric)
+            preload_templates()
         # closed at once when the batch stops (a signal, a full disk): the workers stop with it
         with closing(executor.run(longest_first(list(jobs.values()), rubric), rubric)) as graded:
             for payload in graded:

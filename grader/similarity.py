@@ -191,10 +191,18 @@ def write_pages(out: Path, report: SimilarityReport, index: FingerprintIndex,
     for old in folder.glob("pair-*.html"):  # pages of pairs no longer flagged
         if old.name not in wanted:
             old.unlink()
+            (folder / f".{old.name}.key").unlink(missing_ok=True)
     streams: dict[str, TokenStream] = {}  # a submission in several flagged pairs is tokenised once
     for pair in report.flagged:
         name = report.page_for(pair)
         if name is None:
+            continue
+        # the page is a function of the two records and the report: unchanged since it was drawn
+        # (a regrade after a rubric edit), it is not tokenised and highlighted again
+        key = hashlib.sha256(b"".join(records[sub].to_bytes() for sub in (pair.a, pair.b))
+                             + report.dumps().encode()).hexdigest()
+        stamp = folder / f".{name}.key"
+        if (folder / name).is_file() and stamp.is_file() and stamp.read_text() == key:
             continue
         sides = []
         for sub in (pair.a, pair.b):
@@ -204,6 +212,7 @@ def write_pages(out: Path, report: SimilarityReport, index: FingerprintIndex,
             sides.append((list(record.documents), streams[sub], record.prints))
         view = pair_view(pair, sides[0], sides[1], index.counted[pair.a])
         write_text_atomic(folder / name, render_pair_page(view, report))
+        write_text_atomic(stamp, key)
     write_text_atomic(out / SIMILARITY_CSV, pairs_csv(report.pairs))
     write_text_atomic(folder / SUMMARY_FILE, report.dumps())
 

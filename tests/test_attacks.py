@@ -707,7 +707,7 @@ def test_the_batch_completes_with_a_result_for_every_submission(batch: Batch) ->
 
 def test_the_output_folder_holds_only_the_graders_files(batch: Batch) -> None:
     expected = {"index.html", "grades.csv", "junit.xml", "gradebook.sqlite", "similarity.csv", "similarity",
-                *submission_names(batch)}
+                ".recordings", *submission_names(batch)}  # .recordings: probe outcomes kept for a regrade
     # SQLite's write-ahead log may still be beside the gradebook; nothing else may be
     wal = {"gradebook.sqlite-wal", "gradebook.sqlite-shm"}
     assert expected <= {p.name for p in batch.out.iterdir()} <= expected | wal

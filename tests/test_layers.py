@@ -36,7 +36,7 @@ _SCRIPT = "import importlib, json, sys; importlib.import_module(sys.argv[1]); pr
 
 # a layer's packages (every module inside belongs to it) and single modules
 LAYERS: dict[str, tuple[str, ...]] = {
-    "foundation": ("grader", "grader.results", "grader.lateness", "grader.similarity_results"),
+    "foundation": ("grader", "grader.results", "grader.lateness", "grader.similarity_results", "grader.cache_dir"),
     "execution": ("grader.execution",),
     "judgement": ("grader.judgement", "grader.api"),
     "presentation": ("grader.presentation",),

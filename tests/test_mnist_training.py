@@ -1,4 +1,4 @@
-"""The rubric check on real data: the student's train() on MNIST, as the notebook's decay run."""
+"""The rubric check on real data: the student's train() on MNIST, a short decay run on the grader's prepared MNIST."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from grader.judgement.submission import grade_submission
 
 from .conftest import SECRET, mutate, not_passing
 
-NAME = "MNIST: the notebook's decay run"
+NAME = "MNIST: a short decay run"
 
 
 def mnist_check(result, task_id: str):
@@ -21,9 +21,9 @@ def test_the_reference_trains_on_mnist_and_validates_above_the_bar(make_submissi
     result = grade_submission(make_submission(), hw4_full, SECRET)
     assert not_passing(result) == {}
     check = mnist_check(result, "T10")
-    assert check.passed is True and 0.93 <= check.got <= 0.96  # the reference reaches about 0.94
+    assert check.passed is True and 0.89 <= check.got <= 0.92  # the reference reaches about 0.90
     assert [p.title for p in result.task("T10").plots] == [
-        "Training loss on MNIST (your train(), the notebook's decay run)"]
+        "Training loss on MNIST (your train(), a short decay run)"]
 
 
 def test_a_train_that_only_works_on_the_toy_fails_on_real_data(make_submission, hw4_full: Rubric) -> None:
@@ -31,7 +31,7 @@ def test_a_train_that_only_works_on_the_toy_fails_on_real_data(make_submission, 
     code = mutate("        for it in range(num_iters):\n", "        for it in range(min(num_iters, 100)):\n")
     result = grade_submission(make_submission(code=code), hw4_full, SECRET)
     check = mnist_check(result, "T8")
-    assert check.passed is False and check.got < 0.93
+    assert check.passed is False and check.got < 0.8
     assert not_passing(result) == {"T8": "fail", "T9": "fail", "T10": "fail"}
 
 

@@ -508,7 +508,8 @@ def test_format_number() -> None:
 
 def test_presentation_imports_only_results() -> None:
     """Reporters consume result records only (grader.results; grader.lateness, a submission's lateness;
-    grader.similarity_results, similarity's TA-only records: data that no layer owns). The CLI is exempt:
+    grader.similarity_results, similarity's TA-only records: data that no layer owns; grader.cache_dir,
+    where drawn plots are kept). The CLI is exempt:
     it is the composition root that wires execution, judgement and presentation together."""
     package = Path(__file__).resolve().parents[1] / "grader" / "presentation"
     sources = [s for s in package.glob("*.py") if s.name != "cli.py"]
@@ -523,7 +524,7 @@ def test_presentation_imports_only_results() -> None:
                 names = [node.module or ""]
             for name in names:
                 if name.startswith("grader"):
-                    shared = ("grader.results", "grader.lateness", "grader.similarity_results")
+                    shared = ("grader.results", "grader.lateness", "grader.similarity_results", "grader.cache_dir")
                     assert name in shared or name.startswith("grader.presentation"), f"{source.name} imports {name}"
 
 

@@ -20,6 +20,7 @@ from grader.execution.scripts import ScriptRun
 from grader.execution.session import Limits, ProbeOutcome
 from grader.execution.workspace import Workspace
 from grader.judgement.hidden import HiddenInputs
+from grader.judgement.prepared import prepared_arrays, sandbox_data
 from grader.judgement.probe_cache import ProbeCache
 from grader.judgement.rubric import Rubric, TaskSpec
 from grader.judgement.submission_run import SubmissionRun
@@ -154,7 +155,11 @@ class TaskContext:
     def data_dir(self, name: str) -> str:
         """Where probes find the rubric's data folder `name` inside the student process."""
         isolated = self._run is not None and self._run.sandbox.isolates
-        return f"{DATA_MOUNT}/{name}" if isolated else str(self.rubric.data[name])
+        return f"{DATA_MOUNT}/{name}" if isolated else str(sandbox_data(self.rubric)[name])
+
+    def prepared(self, name: str) -> dict[str, np.ndarray]:
+        """The read-only arrays of the rubric's `[prepared.<name>]`, decoded once into the grader's cache."""
+        return prepared_arrays(self.rubric, name)
 
     def long_outcome(self, probe: str, limits: Limits, **inputs: Any) -> ProbeOutcome:
         """A probe with its own limits, outside the task's time budget (a training run on real data)."""

@@ -37,12 +37,36 @@ def digest(probe: str, kwargs: dict[str, Any], arrays: dict[str, np.ndarray]) ->
     return h.hexdigest()
 
 
-class ProbeCache:
-    """Calls probes in the student process, once per distinct input, within the limits given."""
+class Recorder(Protocol):
+    """Recorded executions across runs (`grader.judgement.recordings.ProbeRecorder`)."""
 
-    def __init__(self, session: ProbeSession) -> None:
+    def load(self, probe: str, call_digest: str) -> ProbeOutcome | None: ...
+
+    def save(self, probe: str, call_digest: str, outcome: ProbeOutcome) -> None: ...
+
+
+class ProbeCache:
+    """Calls probes in the student process, once per distinct input, within the limits given.
+
+    With a `recorder`, a call recorded by an earlier run of the same submission, probe code,
+    data and grader is replayed instead of run (see recordings.py)."""
+
+    def __init__(self, session: ProbeSession, recorder: Recorder | None = None) -> None:
         self.session = session
+        self.recorder = recorder
         self._cache: dict[str, ProbeOutcome] = {}
+
+    def _recorded(self, probe: str, key: str) -> bool:
+        if key not in self._cache and self.recorder is not None:
+            outcome = self.recorder.load(probe, key)
+            if outcome is not None:
+                self._cache[key] = outcome
+        return key in self._cache
+
+    def _record(self, probe: str, key: str, outcome: ProbeOutcome) -> None:
+        self._cache[key] = outcome
+        if self.recorder is not None:
+            self.recorder.save(probe, key, outcome)
 
     @staticmethod
     def _split(probe: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
@@ -52,8 +76,8 @@ class ProbeCache:
 
     def run(self, probe: str, inputs: dict[str, Any], limits: Limits) -> ProbeOutcome:
         key, kwargs, arrays = self._split(probe, inputs)
-        if key not in self._cache:
-            self._cache[key] = self.session.call(probe, limits, kwargs, arrays)
+        if not self._recorded(probe, key):
+            self._record(probe, key, self.session.call(probe, limits, kwargs, arrays))
         return self._cache[key]
 
     def prefetch(self, calls: list[tuple[str, dict[str, Any]]], limits: Limits) -> None:
@@ -61,10 +85,11 @@ class ProbeCache:
         todo = {}
         for probe, inputs in calls:
             key, kwargs, arrays = self._split(probe, inputs)
-            if key not in self._cache:
+            if not self._recorded(probe, key):
                 todo[key] = (probe, kwargs, arrays)
         if len(todo) < 2:
             return
         outcomes = self.session.call_batch(list(todo.values()), limits)
         if outcomes is not None:
-            self._cache.update(zip(todo, outcomes, strict=True))
+            for (key, (probe, _, _)), outcome in zip(todo.items(), outcomes, strict=True):
+                self._record(probe, key, outcome)

@@ -12,14 +12,18 @@ from __future__ import annotations
 import base64
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.execution.documents import DocumentRun, DocumentStatus, render_document
 from grader.execution.sandbox import Sandbox
-from grader.execution.scripts import ScriptRun, ScriptStatus, run_script
+from grader.execution.scripts import ScriptRun, ScriptSpec, ScriptStatus, run_script
 from grader.execution.session import GRADER_SRC
 from grader.execution.workspace import Workspace
 from grader.judgement.rubric import Rubric, TaskSpec
 from grader.results import Cause, DocumentReport, FigureReport, ScriptReport, Status, TaskResult
+
+if TYPE_CHECKING:
+    from grader.judgement.recordings import Recordings, SubmissionKeys
 
 GRADER_FAILURE = "GRADER FAILURE (not the student's fault)"
 _NOT_NEEDED = "not run: no task of this grading needs it"
@@ -41,6 +45,7 @@ class ScriptRuns:
         self._script_done = {name: threading.Event() for name in rubric.scripts}
         self._document_done = {name: threading.Event() for name in rubric.documents}
         self._thread: threading.Thread | None = None
+        self.recorded: tuple[Recordings, SubmissionKeys] | None = None  # set to replay and record script runs
 
     @property
     def active(self) -> bool:
@@ -92,13 +97,35 @@ class ScriptRuns:
                 self._scripts[name] = ScriptRun(spec, ScriptStatus.MISSING, _NOT_NEEDED)
                 self._script_done[name].set()
                 continue
+            replayed = self._replay(spec)
+            if replayed is not None:
+                self._scripts[name] = replayed
+                self._script_done[name].set()
+                continue
             try:
                 self._scripts[name] = run_script(spec, self.workspace.root, sandbox=self.sandbox, python=self.python,
                                                  grader_src=GRADER_SRC, workdir=self.tmp / "scripts" / name,
                                                  data=self.rubric.data)
+                self._record(spec, self._scripts[name])
             except Exception as exc:  # noqa: BLE001
                 self._scripts[name] = ScriptRun(spec, ScriptStatus.FAILED, f"{GRADER_FAILURE}: {exc}")
             self._script_done[name].set()
+
+    def _replay(self, spec: ScriptSpec) -> ScriptRun | None:
+        """The run recorded by an earlier grading of the same files, script and grader (recordings.py)."""
+        if self.recorded is None:
+            return None
+        store, keys = self.recorded
+        run = store.script_run(keys.script(spec), spec)
+        if run is not None:
+            store.replayed[f"<script:{spec.name}>"] += 1
+        return run
+
+    def _record(self, spec: ScriptSpec, run: ScriptRun) -> None:
+        if self.recorded is not None:
+            store, keys = self.recorded
+            store.ran[f"<script:{spec.name}>"] += 1
+            store.save_script_run(keys.script(spec), run)
 
 
 def script_report(run: ScriptRun) -> ScriptReport:

@@ -126,6 +126,19 @@ mapping_section("files", str, "[files]: where a submission keeps each input, rel
 mapping_section("data", RubricFolder, "[data]: read-only folders linked next to the student's files")
 
 
+@dataclass(frozen=True)
+class PreparedSection:
+    """[prepared.<name>]: arrays a checks-module function derives once from a [data] folder, kept in the
+    grader's read-only cache and mounted at /data/<name> (grader/execution/data_cache.py)."""
+
+    data: str  # the [data] folder it is made from
+    function: str  # in the checks module: (folder: Path) -> dict[str, numpy array]
+
+
+mapping_section("prepared", PreparedSection, "[prepared.<name>]: arrays decoded once from a [data] folder into "
+                                             "a read-only cache; ctx.prepared(name) and ctx.data_dir(name)")
+
+
 @section("answers")
 @dataclass(frozen=True)
 class AnswersSection:

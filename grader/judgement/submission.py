@@ -27,7 +27,9 @@ from grader.judgement import answers as answers_mod
 from grader.judgement.context import TA_MODE, GraderFailure, GradingMode, ProbeFailure, TaskContext, TaskEnded
 from grader.judgement.hidden import HiddenInputs
 from grader.judgement.notebook_report import notebook_report
+from grader.judgement.prepared import sandbox_data
 from grader.judgement.probe_cache import ProbeCache
+from grader.judgement.recordings import ProbeRecorder, Recordings, SubmissionKeys
 from grader.judgement.rubric import Rubric, TaskSpec
 from grader.judgement.script_runs import ScriptRuns, grade_from_document
 from grader.judgement.submission_run import SubmissionRun, missing_file_message
@@ -59,18 +61,19 @@ _NO_SECRET = b"student-mode: hidden checks are not run, so no secret is used"
 
 def grade_submission(source: Path, rubric: Rubric, secret: bytes | None, *, python: str | None = None,
                      sub_id: str | None = None, sandbox: Sandbox | None = None,
-                     mode: GradingMode = TA_MODE) -> SubmissionResult:
+                     mode: GradingMode = TA_MODE, recordings: Recordings | None = None) -> SubmissionResult:
     """Grade one folder or zip. Never raises for anything the submission or the grader does.
 
     `sandbox` is the isolation level to run student code at (default: the strongest this
     machine supports, detected once per process). `mode` says which checks run: a student's
     pre-check (`STUDENT_QUICK`) needs no secret, since its hidden checks are not run.
+    `recordings` replays probe calls and notebook runs recorded by an earlier run (recordings.py).
     """
     if mode.hidden and secret is None:
         raise ValueError("hidden checks need the grading secret")
     sub_id = sub_id or submission_id(source)
     try:
-        return _grade(source, rubric, secret, python, sub_id, sandbox, mode)
+        return _grade(source, rubric, secret, python, sub_id, sandbox, mode, recordings)
     except Exception as exc:  # noqa: BLE001 - the batch must go on, and the TA must see why
         return grader_failure_result(sub_id, rubric, exc)
 
@@ -89,7 +92,7 @@ def grader_failure_result(sub_id: str, rubric: Rubric, exc: BaseException) -> Su
 
 
 def _grade(source: Path, rubric: Rubric, secret: bytes | None, python: str | None, sub_id: str,
-           sandbox: Sandbox | None, mode: GradingMode) -> SubmissionResult:
+           sandbox: Sandbox | None, mode: GradingMode, recordings: Recordings | None = None) -> SubmissionResult:
     started = time.monotonic()
     sandbox = sandbox or detect(python or sys.executable)[0]
     graded_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -105,7 +108,7 @@ def _grade(source: Path, rubric: Rubric, secret: bytes | None, python: str | Non
             return SubmissionResult(tasks=tasks, duration_s=round(time.monotonic() - started, 3),
                                     content_hash=content_hash(source), **base)
         tasks, notebook, (scripts, documents) = _grade_workspace(
-            workspace, rubric, secret if mode.hidden else None, Path(tmp), python, sub_id, sandbox, mode)
+            workspace, rubric, secret if mode.hidden else None, Path(tmp), python, sub_id, sandbox, mode, recordings)
     report, artifacts = notebook_report(notebook)
     return SubmissionResult(tasks=tuple(tasks), content_hash=workspace.content_hash, notes=tuple(workspace.notes),
                             duration_s=round(time.monotonic() - started, 3), notebook=report, scripts=scripts,
@@ -125,7 +128,7 @@ def _answers_doc(workspace: Workspace, rubric: Rubric, answers_file: str) -> ans
 
 def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None, tmp: Path, python: str | None,
                      sub_id: str, sandbox: Sandbox, mode: GradingMode = TA_MODE,
-                     ) -> tuple[list[TaskResult], NotebookRun | None,
+                     recordings: Recordings | None = None) -> tuple[list[TaskResult], NotebookRun | None,
                                 tuple[tuple[ScriptReport, ...], tuple[DocumentReport, ...]]]:
     answers_file = rubric.files.get("answers", "answers.md")
     doc = _answers_doc(workspace, rubric, answers_file)
@@ -141,10 +144,16 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None,
             session = ModuleSession(SessionConfig(
                 root=workspace.root, probes=rubric.probes or Path("/nonexistent"), module=rubric.module_name or "",
                 class_name=rubric.class_name, preload=rubric.preload, workdir=tmp / "home",
-                sandbox=sandbox, data=rubric.data, **({"python": python} if python else {})))
-    runner = ProbeCache(session) if session else None
+                sandbox=sandbox, data=sandbox_data(rubric), **({"python": python} if python else {})))
+    keys = SubmissionKeys.of(workspace.content_hash, rubric) if recordings is not None else None
+    recorder = ProbeRecorder(recordings, keys) if recordings is not None and keys is not None else None
+    runner = ProbeCache(session, recorder) if session else None
     run = SubmissionRun(rubric, workspace, sandbox, tmp, python or sys.executable, runner)
+    if recordings is not None and keys is not None and rubric.notebook is not None and rubric.notebook.probes is None:
+        run.recorded = (recordings, keys.notebook(rubric))  # a notebook that serves probes needs its kernel
     run.scripts = ScriptRuns(rubric, workspace, sandbox, tmp, python or sys.executable, run_scripts=mode.notebook)
+    if recordings is not None and keys is not None:
+        run.scripts.recorded = (recordings, keys)
     results: list[TaskResult] = []
     try:
         # the notebook and the scripts run alongside the module checks, each on its own budget

@@ -17,6 +17,7 @@ from grader.execution.sandbox import Sandbox
 from grader.execution.session import GRADER_SRC, NamespaceSession, SandboxError
 from grader.execution.workspace import Workspace
 from grader.judgement.probe_cache import ProbeCache
+from grader.judgement.recordings import Recordings
 from grader.judgement.rubric import Rubric
 from grader.judgement.script_runs import ScriptRuns
 from grader.judgement.verdict import GRADER_FAILURE
@@ -64,6 +65,7 @@ class SubmissionRun:
         self._namespace_problem: Problem | None = None
         self._lock = threading.Lock()
         self.scripts: ScriptRuns | None = None  # the rubric's [scripts] and [documents], when it has any
+        self.recorded: tuple[Recordings, str] | None = None  # the store and this notebook run's key
 
     def start_notebook(self) -> None:
         """Run the notebook in the background while the module checks use the other core."""
@@ -134,6 +136,20 @@ class SubmissionRun:
             self._ready.set()
 
     def _run_notebook_once(self) -> None:
+        if self.recorded is not None:
+            store, key = self.recorded
+            replayed = store.notebook_run(key)
+            if replayed is not None:
+                store.replayed["<notebook>"] += 1
+                self._notebook = replayed
+                return
+        self._execute_notebook()
+        if self.recorded is not None and self._notebook is not None and self._notebook_cause is Cause.SUBMISSION:
+            store, key = self.recorded
+            store.ran["<notebook>"] += 1
+            store.save_notebook_run(key, self._notebook)
+
+    def _execute_notebook(self) -> None:
         config = self.rubric.notebook
         assert config is not None
         relpath = self.rubric.files.get("notebook", "")

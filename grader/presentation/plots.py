@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.presentation.plot_cache import cached_png
 from grader.results import Plot
 
 
@@ -48,7 +49,14 @@ class _Malformed(Exception):
 
 
 def render_plot(plot: Plot) -> str | None:
-    """The plot as a base64 PNG, or None when its data is malformed (never raises)."""
+    """The plot as a base64 PNG, or None when its data is malformed (never raises).
+
+    Drawing is the slowest part of a report page, and a regrade draws the same plots again: PNGs
+    are kept in the grader's cache, addressed by the plot's data and this module's code."""
+    return cached_png(plot, _render_plot)
+
+
+def _render_plot(plot: Plot) -> str | None:
     try:
         if not isinstance(plot, Plot) or not isinstance(plot.data, dict):
             return None

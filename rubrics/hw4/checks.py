@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -453,8 +454,17 @@ def _calls_problem(obs: Observed, run: TrainRun) -> str | None:
 
 RULE_TOY_TRAINING = ("the notebook's toy training with your whole net ends with a loss below 0.05; it needs every "
                      "code task right, so it counts only when T5–T11 pass on their own checks")
-RULE_MNIST_TRAINING = ("your train() on real MNIST (the notebook's learning-rate-decay run) validates at ≥ 0.93, "
-                       "measured by the grader; counted only when T5–T11 pass on their own checks")
+# The real-data run, sized to what it must catch: benchmarks/size_mnist_check.py trains every sample
+# (submissions/, the corpus of tests/hw4_corpus.py, the mutants of train()) both this way and the
+# notebook's way (2,000 iterations on 55,000 images, six times the training) and compares verdicts.
+# The bar (val_min in rubric.toml, 0.85) sits 0.05 below the reference's lowest accuracy over ten
+# seeds (0.903-0.910) and below the fair initialisations a TA accepts (He or Xavier: 0.88).
+MNIST_RUN = dict(hidden_size=50, num_iters=300, batch_size=200, learning_rate=1e-3, learning_rate_decay=0.95)
+MNIST_RUN_NAME = ("MNIST: a short decay run (H=50, 300 iterations of 200 on 10,000 images, lr 1e-3, "
+                  "decay 0.95 per epoch)")
+RULE_MNIST_TRAINING = ("your train() on real MNIST (a short learning-rate-decay run; the reference validates at about "
+                       "0.90 on every seed) validates at or above the bar, measured by the grader; counted only when "
+                       "T5–T11 pass on their own checks")
 
 
 def toy_training(ctx: TaskContext) -> CheckResult:
@@ -476,33 +486,30 @@ def toy_training(ctx: TaskContext) -> CheckResult:
 
 
 def mnist_training(ctx: TaskContext) -> CheckResult | None:
-    """T8–T10 beyond the toy: the notebook's learning-rate-decay run on real MNIST with the student's
-    TwoLayerNet (H=50, 2000 iterations, batch 200, lr 5e-4, decay 0.95) must validate at ≥ 0.93.
-    It needs the whole net right, so it counts only when T5–T11 pass; rubric authors turn it off
-    with mnist_training = false."""
+    """T8–T10 beyond the toy: a short learning-rate-decay run on real MNIST with the student's
+    TwoLayerNet must validate at or above `val_min`. It needs the whole net right, so it counts only
+    when T5–T11 pass; rubric authors turn it off with mnist_training = false."""
     config = ctx.params.get("mnist_training")
     if not config:
         return None
-    name = "MNIST: the notebook's decay run (H=50, 2000 iterations, lr 5e-4, decay 0.95) validates at ≥ 0.93"
+    name = f"{MNIST_RUN_NAME} validates at ≥ {config['val_min']}"
     if not ctx.full_run:
-        return ctx.after_submission(name, PUBLIC, why="not run in a quick check (about 5 s of training): graded "
-                                                      "after submission; `grader check --notebook` runs it here")
+        return ctx.after_submission(name, PUBLIC, why="not run in a quick check (a training run on real data): "
+                                                      "graded after submission; `grader check --notebook` runs it here")
     limits = Limits(time_s=float(config["time_s"]), memory_mb=int(config["memory_mb"]))
-    outcome = ctx.long_outcome("mnist_training", limits, data_dir=ctx.data_dir("mnist_data"),
-                               hidden_size=50, num_iters=2000, batch_size=200, learning_rate=5e-4,
-                               learning_rate_decay=0.95, seed=0)
+    outcome = ctx.long_outcome("mnist_training", limits, data_dir=ctx.data_dir("mnist"), seed=0, **MNIST_RUN)
     if not outcome.ok:
         detail = (outcome.error or {}).get("message") or outcome.detail
-        return verdict(name, PUBLIC, False, expected="≥ 0.93", got=outcome.status,
+        return verdict(name, PUBLIC, False, expected=f"≥ {config['val_min']}", got=outcome.status,
                        message=f"the training run did not finish: {detail}", depends_on=TRAINING_DEPENDS,
                        rule=RULE_MNIST_TRAINING)
-    data = mnist(ctx.rubric.data["mnist_data"])
+    data = mnist(ctx)
     accuracy = _accuracy(outcome.data.get("pred_val"), data.y_val)
     history = np.asarray(outcome.data.get("loss_history", []), dtype=np.float64).ravel()
     if ctx.task.id == "T10" and history.size and np.all(np.isfinite(history)):
-        add_loss_plot(ctx, "Training loss on MNIST (your train(), the notebook's decay run)", history)
+        add_loss_plot(ctx, "Training loss on MNIST (your train(), a short decay run)", history)
     return verdict(name, PUBLIC, accuracy is not None and accuracy >= config["val_min"],
-                   expected=f"≥ {config['val_min']} (reference ≈ 0.94)", got=accuracy,
+                   expected=f"≥ {config['val_min']} (reference 0.90–0.91 over seeds)", got=accuracy,
                    message="validation accuracy measured by the grader on the first 5,000 training images",
                    depends_on=TRAINING_DEPENDS, rule=RULE_MNIST_TRAINING)
 
@@ -808,7 +815,8 @@ class Mnist:
     y_test: np.ndarray
 
 
-_MNIST_CACHE: dict[str, Mnist] = {}
+_MNIST_CACHE: dict[int, Mnist] = {}
+MNIST_TRAIN_ROWS = 10_000  # the training run's images: the notebook's training rows 5,000–14,999
 
 
 def _idx(path: Any, offset: int) -> np.ndarray:
@@ -818,15 +826,28 @@ def _idx(path: Any, offset: int) -> np.ndarray:
         return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
 
 
-def mnist(folder: Any) -> Mnist:
-    key = str(folder)
+def prepare_mnist(folder: Path) -> dict[str, np.ndarray]:
+    """[prepared.mnist]: the starter's gzipped MNIST decoded once into the grader's read-only cache.
+
+    Images stay uint8 (a tenth of the size of floats); `mean` is the notebook's mean training image
+    (of the 55,000 rows after the first 5,000), which probes and checks subtract as the notebook does."""
+    train = _idx(folder / "train-images-idx3-ubyte.gz", 16).reshape(-1, 784)
+    labels = _idx(folder / "train-labels-idx1-ubyte.gz", 8)
+    return {"mean": train[5000:].mean(axis=0),
+            "val_images": train[:5000], "val_labels": labels[:5000],
+            "train_images": train[5000:5000 + MNIST_TRAIN_ROWS], "train_labels": labels[5000:5000 + MNIST_TRAIN_ROWS],
+            "test_images": _idx(folder / "t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784),
+            "test_labels": _idx(folder / "t10k-labels-idx1-ubyte.gz", 8)}
+
+
+def mnist(ctx: TaskContext) -> Mnist:
+    """The notebook's split, built once per grading process from the prepared arrays."""
+    arrays = ctx.prepared("mnist")
+    key = id(arrays["mean"])
     if key not in _MNIST_CACHE:
-        train = _idx(folder / "train-images-idx3-ubyte.gz", 16).reshape(-1, 784)
-        train_labels = _idx(folder / "train-labels-idx1-ubyte.gz", 8)
-        mean = train[5000:].mean(axis=0)
-        _MNIST_CACHE[key] = Mnist(train[:5000] - mean, train_labels[:5000].astype(np.int64),
-                                  _idx(folder / "t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784) - mean,
-                                  _idx(folder / "t10k-labels-idx1-ubyte.gz", 8).astype(np.int64))
+        mean = arrays["mean"]
+        _MNIST_CACHE[key] = Mnist(arrays["val_images"] - mean, arrays["val_labels"].astype(np.int64),
+                                  arrays["test_images"] - mean, arrays["test_labels"].astype(np.int64))
     return _MNIST_CACHE[key]
 
 
@@ -895,7 +916,7 @@ def find_model(ctx: TaskContext) -> tuple[Model | None, list[str]]:
             outcome = ctx.long_outcome("unpickled_model", Limits(time_s=ctx.task.limits.time_s,
                                                                   memory_mb=ctx.task.limits.memory_mb),
                                        blob=np.frombuffer(data, dtype=np.uint8).copy(),
-                                       data_dir=ctx.data_dir("mnist_data"))
+                                       data_dir=ctx.data_dir("mnist"))
             if not outcome.ok:
                 detail = (outcome.error or {}).get("message") or outcome.detail
                 tried.append(f"{source}: could not be loaded in the sandbox ({detail})")
@@ -1024,7 +1045,7 @@ RULE_T12 = ("your tuned best_net (a handed-in best_net.npz/.pkl, else what the n
 
 
 def tuned_model(ctx: TaskContext) -> Iterator[CheckResult]:
-    data = mnist(ctx.rubric.data["mnist_data"])
+    data = mnist(ctx)
     run = ctx.notebook()
     model, tried = find_model(ctx)
     pred_val = pred_test = None

@@ -279,23 +279,15 @@ def probe_train_toy(student: Student, X, y) -> dict[str, Any]:
     return {"loss_history": _array(stats["loss_history"], "train()['loss_history']")}
 
 
-def _idx(data_dir: str, name: str, offset: int) -> np.ndarray:
-    """One raw MNIST file (images skip a 16-byte header, labels an 8-byte one)."""
-    import gzip
-
-    with gzip.open(f"{data_dir}/{name}", "rb") as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
-
-
-def _mnist_images(data_dir: str, name: str) -> np.ndarray:
-    return _idx(data_dir, name, 16).reshape(-1, 784)
+def _prepared(data_dir: str, name: str) -> np.ndarray:
+    """One array of the grader's prepared MNIST (`[prepared.mnist]`, decoded once, read-only here)."""
+    return np.load(f"{data_dir}/{name}.npy", allow_pickle=False)
 
 
 def _mnist_inputs(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
     """Validation and test images preprocessed exactly as the notebook does (mean training image removed)."""
-    train = _mnist_images(data_dir, "train-images-idx3-ubyte.gz")
-    mean = train[5000:].mean(axis=0)
-    return train[:5000] - mean, _mnist_images(data_dir, "t10k-images-idx3-ubyte.gz") - mean
+    mean = _prepared(data_dir, "mean")
+    return _prepared(data_dir, "val_images") - mean, _prepared(data_dir, "test_images") - mean
 
 
 def probe_unpickled_model(student: Student, blob, data_dir: str) -> dict[str, Any]:
@@ -320,17 +312,17 @@ def probe_unpickled_model(student: Student, blob, data_dir: str) -> dict[str, An
 
 def probe_mnist_training(student: Student, data_dir: str, hidden_size: int, num_iters: int, batch_size: int,
                          learning_rate: float, learning_rate_decay: float, seed: int) -> dict[str, Any]:
-    """T8–T10 on real data: the notebook's learning-rate-decay run with the student's own TwoLayerNet.
+    """T8–T10 on real data: a learning-rate-decay run with the student's own TwoLayerNet, on the
+    notebook's preprocessing. train() gets the first 1,000 validation images for its own per-epoch
+    statistics; the grader scores the predictions on all 5,000.
 
     Returns the validation predictions (the grader scores them) and the loss history."""
-    images = _mnist_images(data_dir, "train-images-idx3-ubyte.gz")
-    labels = _idx(data_dir, "train-labels-idx1-ubyte.gz", 8).astype(np.int64)
-    mean = images[5000:].mean(axis=0)
-    X_train, y_train = images[5000:] - mean, labels[5000:]
-    X_val, y_val = images[:5000] - mean, labels[:5000]
+    mean = _prepared(data_dir, "mean")
+    X_train, y_train = _prepared(data_dir, "train_images") - mean, _prepared(data_dir, "train_labels").astype(np.int64)
+    X_val, y_val = _prepared(data_dir, "val_images") - mean, _prepared(data_dir, "val_labels").astype(np.int64)
     np.random.seed(seed)
     net = student.cls()(784, hidden_size, 10)
-    stats = starter_call(net.train, TRAIN_ARGS[:-1], (X_train, y_train, X_val, y_val, learning_rate,
+    stats = starter_call(net.train, TRAIN_ARGS[:-1], (X_train, y_train, X_val[:1000], y_val[:1000], learning_rate,
                                                       learning_rate_decay, 0, num_iters, batch_size))
     history = stats.get("loss_history", []) if isinstance(stats, dict) else []
     return {"pred_val": _array(net.predict(X_val), "predict(X_val)"),
