@@ -170,3 +170,29 @@ def test_the_kernel_runs_in_the_sandbox(make_submission, short: Rubric) -> None:
     assert "ref False" in text and "secret False" in text
     if result.sandbox.startswith("full"):
         assert "uid 0" not in text
+
+
+def _split_print_notebook() -> nbformat.NotebookNode:
+    """One cell whose `print("Final training loss: ", x)` the kernel sent in two chunks, as ipykernel does
+    on a busy machine, with an image and more printing after it."""
+    new = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("print('Final training loss: ', loss)\nplt.plot(h)\nprint('done')")
+    cell.outputs = [new("stream", name="stdout", text="Final training loss: "),
+                    new("stream", name="stdout", text=" 0.0171\n"),
+                    new("display_data", data={"image/png": "iVBORw0KGgo="}),
+                    new("stream", name="stdout", text="done\n")]
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+def test_a_print_split_into_chunks_is_one_output_again_and_its_claim_is_read() -> None:
+    from grader.execution.notebook import merge_adjacent_streams
+    from grader.judgement.rubric import load_module_from
+
+    checks = load_module_from(Path(__file__).resolve().parents[1] / "rubrics" / "hw4" / "checks.py", "hw4_checks_split")
+    nb = _split_print_notebook()
+    assert "Final training loss" not in checks.printed_claims(nb)  # the failure seen under load
+    merge_adjacent_streams(nb)
+    outputs = nb.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["stream", "display_data", "stream"]  # order kept around the image
+    assert outputs[0].text == "Final training loss:  0.0171\n" and outputs[2].text == "done\n"
+    assert checks.printed_claims(nb) == {"Final training loss": 0.0171}

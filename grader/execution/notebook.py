@@ -299,9 +299,31 @@ def run_notebook(
             memory.remove()
 
 
+def merge_adjacent_streams(nb: Any) -> None:
+    """Join a cell's consecutive stdout (or stderr) outputs into one, in place.
+
+    ipykernel sends a cell's printing in chunks cut by time, so on a busy machine one `print` can land
+    in two outputs ("Final training loss: " and "0.0171"): a claim read from the printed text would
+    then be found or not depending on the load. Only neighbours are joined, so text printed after an
+    image stays after it.
+    """
+    for cell in getattr(nb, "cells", []):
+        merged: list[Any] = []
+        for out in cell.get("outputs", []) or []:
+            last = merged[-1] if merged else None
+            if (out.get("output_type") == "stream" and last is not None and last.get("output_type") == "stream"
+                    and last.get("name") == out.get("name")):
+                last["text"] = str(last.get("text", "")) + str(out.get("text", ""))
+            else:
+                merged.append(out)
+        if cell.get("outputs"):
+            cell["outputs"] = merged
+
+
 def _summary(executed: Any, status: str, message: str, failed: int | None, student_cells: int, out: Path,
              started: float, notes: list[str]) -> NotebookRun:
     """The run as the grader reports it: the first failing student cell, and what the kernel left in /out."""
+    merge_adjacent_streams(executed)
     if status == "ok":
         for index, cell in enumerate(executed.cells[:student_cells]):
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
