@@ -9,10 +9,10 @@ batch draws them. Then a server is started on 127.0.0.1 and scored over HTTP lik
 (token cookie, CSRF header, JSON) with one rubric item applied:
 
 1. N scores back to back (each submission's T4 once): the round trip of each request, which
-   commits the score (version-checked) and redraws that submission's result.json, report.html and
-   gradescope.json before answering;
-2. `--waited` scores that each also wait until the class exports (index.html, grades.csv,
-   junit.xml), rebuilt in the background, include them: the round trip and the export lag;
+   commits the score (version-checked) before answering; that submission's result.json,
+   report.html and gradescope.json are redrawn in the background with the class exports;
+2. `--waited` scores that each also wait until the background redraw (the submission's files and
+   the class exports: index.html, grades.csv, junit.xml) includes them: the round trip and the lag;
 3. editing the item's points, which re-scores every submission that has it (all N): the answer
    comes after the commit; the N submissions' files are redrawn by the server's helper process.
 
@@ -146,7 +146,7 @@ def main() -> None:
         print()
         print("| what (HTTP round trip unless said) | count | median ms | p95 ms | max ms | mean ms |")
         print("|---|---|---|---|---|---|")
-        summary("score, back to back (commit + the submission's files redrawn)", back_to_back)
+        summary("score, back to back (committed; files redrawn after the answer)", back_to_back)
         summary("score, then waiting for the exports", waited)
         summary("export lag after a score (index.html, grades.csv, junit.xml)", lag)
         print(f"\nCPU time of this process (server and client; the helper not included) per back-to-back score: "

@@ -2,9 +2,8 @@
 
 Pages are drawn on request from the gradebook, so every TA sees the current state; the class
 overview and the reports come from the same templates as the static pages (with the app's bar
-on top). Writes go through WebBook (a version check per score) and are followed, before the
-response, by a redraw of the submission's own files; the class exports follow in the background
-(pages.Exporter). Student code never runs here: a regrade is sent to a worker process.
+on top). Writes go through WebBook (a version check per score); the submission's own files and the
+class exports are redrawn after the response, in the background (pages.Exporter). Student code never runs here: a regrade is sent to a worker process.
 """
 
 from __future__ import annotations
@@ -254,9 +253,10 @@ class GradingApp:
         return data
 
     def _after_score(self, wb: WebBook, sub: str) -> None:
-        """One score: its submission's files before the answer, the class exports in the background."""
-        self.redrawer.submission(wb.book, sub)
-        self.exporter.changed()
+        """One score: the answer follows the commit; the submission's files and the class exports are
+        redrawn in the background. Every page the app serves is drawn from the gradebook, so a TA sees
+        the score at once; redrawing the files before answering tripled a save's round trip."""
+        self.exporter.changed([sub])
 
     async def save_grade(self, request: Request) -> Response:
         data = await self._json(request)
