@@ -3,7 +3,8 @@
 Pages are drawn on request from the gradebook, so every TA sees the current state; the class
 overview and the reports come from the same templates as the static pages (with the app's bar
 on top). Writes go through WebBook (a version check per score); the submission's own files and the
-class exports are redrawn after the response, in the background (pages.Exporter). Student code never runs here: a regrade is sent to a worker process.
+class exports are redrawn after the response, in the background (pages.Exporter). Student code
+never runs here: a regrade is sent to a worker process.
 """
 
 from __future__ import annotations
