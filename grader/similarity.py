@@ -193,6 +193,7 @@ def write_pages(out: Path, report: SimilarityReport, index: FingerprintIndex,
             old.unlink()
             (folder / f".{old.name}.key").unlink(missing_ok=True)
     streams: dict[str, TokenStream] = {}  # a submission in several flagged pairs is tokenised once
+    summary = report.dumps()  # once: it feeds every page's key (per page, it made 1,000 take minutes)
     for pair in report.flagged:
         name = report.page_for(pair)
         if name is None:
@@ -200,7 +201,7 @@ def write_pages(out: Path, report: SimilarityReport, index: FingerprintIndex,
         # the page is a function of the two records and the report: unchanged since it was drawn
         # (a regrade after a rubric edit), it is not tokenised and highlighted again
         key = hashlib.sha256(b"".join(records[sub].to_bytes() for sub in (pair.a, pair.b))
-                             + report.dumps().encode()).hexdigest()
+                             + summary.encode()).hexdigest()
         stamp = folder / f".{name}.key"
         if (folder / name).is_file() and stamp.is_file() and stamp.read_text() == key:
             continue
@@ -214,7 +215,7 @@ def write_pages(out: Path, report: SimilarityReport, index: FingerprintIndex,
         write_text_atomic(folder / name, render_pair_page(view, report))
         write_text_atomic(stamp, key)
     write_text_atomic(out / SIMILARITY_CSV, pairs_csv(report.pairs))
-    write_text_atomic(folder / SUMMARY_FILE, report.dumps())
+    write_text_atomic(folder / SUMMARY_FILE, summary)
 
 
 def run_similarity(out: Path, rubric: Rubric, book: Gradebook) -> SimilarityReport:

@@ -7,7 +7,7 @@ report, result.json or export can carry it (tests/test_leaks.py checks that).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -70,7 +70,9 @@ class SimilarityReport:
     def to_json(self) -> dict[str, Any]:
         """The summary the overview is drawn from: every count, but only the top pairs (a class of 1,000
         can have 10^5 pairs sharing something; similarity.csv lists them all)."""
-        return {**asdict(self), "pairs": [asdict(p) for p in self.pairs[:self.SUMMARY_PAIRS]],
+        # not asdict(self): it would deep-copy every pair (10^5 of them) only to drop all but the top
+        plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("pairs", "clusters")}
+        return {**plain, "pairs": [asdict(p) for p in self.pairs[:self.SUMMARY_PAIRS]],
                 "clusters": [asdict(c) for c in self.clusters], "n_pairs": self.pair_count,
                 "n_flagged": self.flagged_count}
 
