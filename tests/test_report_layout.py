@@ -50,3 +50,5 @@ def test_a_report_with_wide_check_values_fits_a_1280_px_window(page: object, tmp
     assert widths[0] <= widths[1], f"the page scrolls sideways: {widths[0]} px of content in a {widths[1]} px window"
     # the values are still all there, in a box that scrolls on its own
     assert page.locator("table.checks pre").count() == 6
+    # and the check's name and rule keep a readable column (squeezed to ~60 px, a rule read one word a line)
+    assert page.locator("table.checks td.name").first.bounding_box()["width"] >= 150
