@@ -178,7 +178,9 @@ def probe_fill_shm(student, mb):
 
 def probe_fork_and_hold(student, children, mb):
     """`children` processes, each holding `mb` MB of touched memory at the same time: RLIMIT_AS is
-    per process, so together they hold children * mb. Returns how many held it."""
+    per process, so together they hold children * mb. Returns how many held it together: the children
+    alive when all have answered, each exiting normally after that (the OOM killer may take a child
+    that already answered, so counting answers would count memory that was never held at once)."""
     chunk = mb * 1024 * 1024
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
@@ -202,9 +204,11 @@ def probe_fork_and_hold(student, children, mb):
             break
         held += len(got)
     os.write(go_w, b"x" * children)
+    together = 0
     for pid in pids:
-        os.waitpid(pid, 0)
-    return {"held": np.int64(held)}
+        _, status = os.waitpid(pid, 0)
+        together += os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    return {"held": np.int64(together)}
 '''
 
 
