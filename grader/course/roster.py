@@ -87,6 +87,19 @@ def roster_csv_text(entries: list[RosterEntry]) -> str:
     return buf.getvalue()
 
 
+def course_csv(path: Path, required: set[str], what: str) -> csv.DictReader:
+    """A course system's CSV export (a spreadsheet's BOM tolerated), refused as not `what` when one of
+    the `required` columns is missing; the importers read their course rosters through it."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise RosterError(f"{path}: cannot read ({exc})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    if not required <= set(reader.fieldnames or []):
+        raise RosterError(f"{path}: not {what}")
+    return reader
+
+
 def read_roster(path: Path) -> list[RosterEntry]:
     """Every line of a roster.csv, checked: unique students, readable times, known columns."""
     try:

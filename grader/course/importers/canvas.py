@@ -20,14 +20,12 @@ identity columns the gradebook import needs, and the students who handed in noth
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
 from grader.course.importers.download import read_download
 from grader.course.importers.model import Harvest, Harvested, Issue, IssueKind, Upload
-from grader.course.roster import RosterEntry, RosterError
+from grader.course.roster import RosterEntry, course_csv
 
 _FILE = re.compile(r"^(?P<name>.*?)_?(?:(?P<late>LATE|late)_)?(?P<uid>\d+|anon_[A-Za-z0-9]+)_"
                    r"(?:(?P<att>\d+)_(?P<file>.+)|(?P<kind>text|link)\.html)$")
@@ -43,14 +41,8 @@ def parse_name(filename: str) -> dict[str, str] | None:
 
 def read_course_roster(path: Path) -> dict[str, RosterEntry]:
     """Canvas's gradebook export, by Canvas user id."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise RosterError(f"{path}: cannot read ({exc})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    if not {"Student", "ID"} <= set(reader.fieldnames or []):
-        raise RosterError(f"{path}: not a Canvas gradebook export (expected the columns Student, ID, "
-                          "SIS User ID, SIS Login ID, Section)")
+    reader = course_csv(path, {"Student", "ID"}, "a Canvas gradebook export (expected the columns Student, ID, "
+                        "SIS User ID, SIS Login ID, Section)")
     entries: dict[str, RosterEntry] = {}
     for row in reader:
         name = (row.get("Student") or "").strip()

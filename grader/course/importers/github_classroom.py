@@ -17,8 +17,6 @@ ends in `-<github_username>`) and lists the students who have no repository.
 
 from __future__ import annotations
 
-import csv
-import io
 import stat
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -28,21 +26,15 @@ from dulwich.objects import Commit
 from dulwich.repo import Repo
 
 from grader.course.importers.model import Harvest, Harvested, Issue, IssueKind, Upload
-from grader.course.roster import RosterEntry, RosterError
+from grader.course.roster import RosterEntry, RosterError, course_csv
 from grader.execution.workspace import JUNK_NAMES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
 from grader.lateness import LatePolicy, extension_delta, format_instant
 
 
 def read_course_roster(path: Path) -> dict[str, RosterEntry]:
     """GitHub Classroom's roster export, by GitHub username (lower-cased: GitHub ignores case)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise RosterError(f"{path}: cannot read ({exc})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    if not {"identifier", "github_username"} <= set(reader.fieldnames or []):
-        raise RosterError(f"{path}: not a GitHub Classroom roster (expected identifier, github_username, "
-                          "github_id, name)")
+    reader = course_csv(path, {"identifier", "github_username"},
+                        "a GitHub Classroom roster (expected identifier, github_username, github_id, name)")
     entries = {}
     for row in reader:
         user = (row.get("github_username") or "").strip()

@@ -24,15 +24,13 @@ at the format, from Moodle's default strftimedatetime).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from grader.course.importers.download import read_download
 from grader.course.importers.model import Harvest, Harvested, Issue, IssueKind, Upload
-from grader.course.roster import RosterEntry, RosterError
+from grader.course.roster import RosterEntry, course_csv
 from grader.lateness import DeadlineError, parse_instant
 
 _PREFIX = re.compile(r"^(?P<name>.+)_(?P<pid>\d+)_(?P<plugin>assignsubmission_[a-z0-9]+)(?:_(?P<rest>.*))?$")
@@ -60,14 +58,8 @@ def _worksheet_time(text: str, zone: str | None, where: str) -> datetime | None:
 
 def read_course_roster(path: Path, zone: str | None, issues: list[Issue]) -> dict[str, RosterEntry]:
     """The grading worksheet, by participant id."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise RosterError(f"{path}: cannot read ({exc})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    if not {"Identifier", "Full name"} <= set(reader.fieldnames or []):
-        raise RosterError(f"{path}: not a Moodle grading worksheet (expected the columns Identifier, Full name, "
-                          "Email address, Last modified (submission))")
+    reader = course_csv(path, {"Identifier", "Full name"}, "a Moodle grading worksheet (expected the columns "
+                        "Identifier, Full name, Email address, Last modified (submission))")
     entries: dict[str, RosterEntry] = {}
     for number, row in enumerate(reader, start=2):
         match = _IDENT.search(row.get("Identifier") or "")
