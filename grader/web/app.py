@@ -253,7 +253,7 @@ class GradingApp:
             raise HTTPException(400, "the request body must be a JSON object")
         return data
 
-    def _after_score(self, wb: WebBook, sub: str) -> None:
+    def _after_score(self, sub: str) -> None:
         """One score: the answer follows the commit; the submission's files and the class exports are
         redrawn in the background. Every page the app serves is drawn from the gradebook, so a TA sees
         the score at once; redrawing the files before answering tripled a save's round trip."""
@@ -280,7 +280,7 @@ class GradingApp:
             return JSONResponse({"error": str(exc)}, 400)
         if note.strip():
             wb.bank_used(task_id, note)
-        self._after_score(wb, sub)
+        self._after_score(sub)
         return JSONResponse({"grade": grade.to_json()})
 
     async def add_item(self, request: Request) -> Response:
@@ -408,7 +408,7 @@ class GradingApp:
             wb = self.wb()
             try:
                 result = run(self.out, self.rubric, wb, sub, secret_file=self.secret_file)
-                self._after_score(wb, sub)
+                self._after_score(sub)
                 job.message = f"regraded: {result.score:g}/{result.max_score:g}, {result.grading_status}"
                 job.state = "done"
             except Exception as exc:  # noqa: BLE001 - say it on the page; the server goes on
