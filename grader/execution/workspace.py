@@ -56,8 +56,24 @@ def submission_id(path: Path) -> str:
     return path.stem if path.suffix.lower() == ".zip" and path.is_file() else path.name
 
 
-def _is_junk(parts: tuple[str, ...]) -> bool:
+def is_junk(parts: tuple[str, ...]) -> bool:
     return any(part in JUNK_NAMES for part in parts) or parts[-1].endswith(JUNK_SUFFIXES)
+
+
+def member_parts(info: zipfile.ZipInfo) -> tuple[str, ...]:
+    """An archive entry's path as parts: backslashes (zips made on Windows) as separators, empty and
+    '.' parts dropped."""
+    return tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
+
+
+def unsafe_member(info: zipfile.ZipInfo, parts: tuple[str, ...]) -> str | None:
+    """Why an entry must not be unpacked: "outside" (an absolute path, '..', a drive letter) or
+    "symlink"; None when it is safe. Every reader of untrusted zips asks this one function."""
+    if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+        return "outside"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "symlink"
+    return None
 
 
 def _copy_tree(source: Path, dest: Path, notes: list[str]) -> None:
@@ -65,12 +81,12 @@ def _copy_tree(source: Path, dest: Path, notes: list[str]) -> None:
     total = 0
     for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
         rel_dir = Path(dirpath).relative_to(source)
-        dirnames[:] = [d for d in sorted(dirnames) if not _is_junk((*rel_dir.parts, d))
+        dirnames[:] = [d for d in sorted(dirnames) if not is_junk((*rel_dir.parts, d))
                        and not (Path(dirpath) / d).is_symlink()]
         for name in sorted(filenames):
             src = Path(dirpath) / name
             rel = rel_dir / name
-            if _is_junk(rel.parts):
+            if is_junk(rel.parts):
                 continue
             st = src.lstat()
             if not stat.S_ISREG(st.st_mode):
@@ -100,16 +116,17 @@ def _unpack_zip(archive: Path, dest: Path, notes: list[str]) -> None:
         total = 0
         unpacked: set[tuple[str, ...]] = set()
         for info in members:
-            parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
+            parts = member_parts(info)
             if not parts or info.is_dir():
                 continue
-            if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            risk = unsafe_member(info, parts)
+            if risk == "outside":
                 notes.append(f"refused archive entry {info.filename!r}: it points outside the submission")
                 continue
-            if stat.S_ISLNK(info.external_attr >> 16):
+            if risk == "symlink":
                 notes.append(f"ignored archive entry {info.filename!r}: symbolic link")
                 continue
-            if _is_junk(parts):
+            if is_junk(parts):
                 continue
             if info.file_size > MAX_FILE_BYTES:
                 raise SubmissionError(f"{info.filename} unpacks to {info.file_size} bytes (limit {MAX_FILE_BYTES})")

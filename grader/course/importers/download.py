@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from grader.execution.workspace import JUNK_NAMES, JUNK_SUFFIXES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
+from grader.execution.workspace import JUNK_NAMES, MAX_FILE_BYTES, MAX_TOTAL_BYTES, is_junk, member_parts, unsafe_member
 
 MAX_ENTRIES = 100_000  # a class's download, not one submission: far more than a student's zip
 
@@ -27,10 +27,6 @@ class Entry:
     path: PurePosixPath
     read: Callable[[], bytes]
     size: int
-
-
-def _is_junk(parts: tuple[str, ...]) -> bool:
-    return any(p in JUNK_NAMES for p in parts) or parts[-1].endswith(JUNK_SUFFIXES)
 
 
 def read_download(download: Path, refused: list[str]) -> list[Entry]:
@@ -51,7 +47,7 @@ def _read_folder(root: Path, refused: list[str]) -> list[Entry]:
         for name in sorted(filenames):
             full = Path(dirpath) / name
             rel = PurePosixPath(*rel_dir.parts, name)
-            if _is_junk(rel.parts):
+            if is_junk(rel.parts):
                 continue
             st = full.lstat()
             if not stat.S_ISREG(st.st_mode):
@@ -71,17 +67,17 @@ def _read_zip(archive: Path, refused: list[str]) -> list[Entry]:
         raise DownloadError(f"{archive}: {len(members)} entries (limit {MAX_ENTRIES})")
     entries: list[Entry] = []
     for info in members:
-        name = info.filename.replace("\\", "/")
-        parts = tuple(p for p in name.split("/") if p not in ("", "."))
+        parts = member_parts(info)
         if info.is_dir() or not parts:
             continue
-        if name.startswith("/") or ".." in parts or ":" in parts[0]:
+        risk = unsafe_member(info, parts)
+        if risk == "outside":
             refused.append(f"{info.filename}: the path points outside the download")
             continue
-        if stat.S_ISLNK(info.external_attr >> 16):
+        if risk == "symlink":
             refused.append(f"{info.filename}: a symbolic link")
             continue
-        if _is_junk(parts):
+        if is_junk(parts):
             continue
         if info.file_size > MAX_FILE_BYTES:
             refused.append(f"{info.filename}: {info.file_size} bytes (limit {MAX_FILE_BYTES})")
@@ -112,14 +108,14 @@ def unpack_archive_bytes(data: bytes, name: str, refused: list[str]) -> list[tup
     total = 0
     with zf:
         for info in zf.infolist():
-            member = info.filename.replace("\\", "/")
-            parts = tuple(p for p in member.split("/") if p not in ("", "."))
-            if info.is_dir() or not parts or _is_junk(parts):
+            parts = member_parts(info)
+            if info.is_dir() or not parts or is_junk(parts):
                 continue
-            if member.startswith("/") or ".." in parts or ":" in parts[0]:
+            risk = unsafe_member(info, parts)
+            if risk == "outside":
                 refused.append(f"{name}: {info.filename}: the path points outside the submission")
                 continue
-            if stat.S_ISLNK(info.external_attr >> 16):
+            if risk == "symlink":
                 refused.append(f"{name}: {info.filename}: a symbolic link")
                 continue
             total += info.file_size
