@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -22,12 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from grader.execution.sandbox import SandboxUnavailable, detect
 from grader.judgement.context import TA_MODE, GradingMode
 from grader.judgement.manual import apply_manual
+from grader.judgement.prepared import warm_prepared_data
 from grader.judgement.recordings import Recordings
 from grader.judgement.rubric import Rubric
+from grader.judgement.similarity.fingerprint import warm_lexer
 from grader.judgement.submission import grade_submission, grader_failure_result
 from grader.lateness import Lateness
+from grader.presentation.html import preload_templates
 from grader.presentation.outputs import render_files
 from grader.results import ManualScore, SubmissionResult
 from grader.similarity import worker_fingerprints
@@ -75,6 +80,20 @@ def _worker_rubric(rubric: Rubric) -> Rubric:
         rubric.load_judges()
         _PREPARED[key] = rubric
     return _PREPARED[key]
+
+
+def warm_up(rubric: Rubric) -> None:
+    """Build, before the workers fork, what each would otherwise build for its first submission: the
+    rubric's prepared data, the compiled report templates, the sandbox level (detecting it runs a
+    program in each candidate sandbox, about 0.2 s) and the similarity lexer. Local workers inherit
+    them; together they cost each worker's first submission about 0.5 s (benchmarks/profile_batch.py)."""
+    warm_prepared_data(rubric)
+    preload_templates()
+    warm_lexer()
+    try:
+        detect(sys.executable)
+    except SandboxUnavailable:  # GRADER_SANDBOX forces a level this machine lacks: each submission says so
+        pass
 
 
 def payload_for(result: SubmissionResult, manual: Iterable[ManualScore],

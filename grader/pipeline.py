@@ -21,15 +21,13 @@ from grader import __version__
 from grader.course.deadlines import lateness_by_submission, sync_roster
 from grader.course.roster import ROSTER_FILE
 from grader.execution.workspace import content_hash
-from grader.executors import DaskExecutor, Executor, GradeJob, LocalExecutor, grade_one, payload_for
+from grader.executors import DaskExecutor, Executor, GradeJob, LocalExecutor, grade_one, payload_for, warm_up
 from grader.judgement.hidden import load_or_create_secret
 from grader.judgement.manual import apply_manual
-from grader.judgement.prepared import warm_prepared_data
 from grader.judgement.recordings import RECORDINGS_DIR
 from grader.judgement.rubric import Rubric
 from grader.lateness import Lateness
 from grader.presentation.exports import write_exports
-from grader.presentation.html import preload_templates
 from grader.presentation.outputs import RESULT_FILE, write_files, write_outputs
 from grader.results import SubmissionResult
 from grader.similarity import (
@@ -212,8 +210,7 @@ def _grade(todo: dict[str, Path], submissions: Path, out: Path, rubric: Rubric, 
         if on_start:
             on_start(len(jobs))
         if jobs:
-            warm_prepared_data(rubric)
-            preload_templates()
+            warm_up(rubric)
         # closed at once when the batch stops (a signal, a full disk): the workers stop with it
         with closing(executor.run(longest_first(list(jobs.values()), rubric), rubric)) as graded:
             for payload in graded:

@@ -187,3 +187,9 @@ def fingerprint_tokens(stream: TokenStream, k: int = K, w: int = W) -> Fingerpri
 
 def fingerprint(documents: Sequence[CodeDocument]) -> Fingerprints:
     return fingerprint_tokens(tokens(documents))
+
+
+def warm_lexer() -> None:
+    """Build the Python lexer now (about 0.1 s of regex compiling): worker processes forked afterwards
+    share it instead of each building its own for its first submission."""
+    _lexer()
