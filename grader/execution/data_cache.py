@@ -14,6 +14,7 @@ is mounted read-only into the sandbox like any `[data]` folder. `.npy` files are
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import os
@@ -46,12 +47,19 @@ def folder_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=64)
+def _source_of(prepare: Prepare) -> str:
+    """The function's source, read once per process: a grading job asks for the key a dozen times,
+    and inspect reads and tokenises the whole checks module each time (a millisecond or more)."""
+    try:
+        return inspect.getsource(prepare)
+    except (OSError, TypeError):
+        return repr(prepare)
+
+
 def prepared_key(source: Path, prepare: Prepare) -> str:
     h = hashlib.sha256(folder_digest(source).encode())
-    try:
-        h.update(inspect.getsource(prepare).encode())
-    except (OSError, TypeError):
-        h.update(repr(prepare).encode())
+    h.update(_source_of(prepare).encode())
     h.update(np.__version__.encode())
     return h.hexdigest()[:20]
 
