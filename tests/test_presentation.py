@@ -10,6 +10,7 @@ import base64
 import csv
 import html as htmllib
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from grader.presentation.html import (
     render_report,
     valid_png,
 )
+from grader.presentation.outputs import result_json_text
 from grader.presentation.plots import render_plot
 from grader.results import (
     Cause,
@@ -304,6 +306,22 @@ def test_report_shows_each_checks_rule_and_result_json_keeps_it() -> None:
     assert CheckResult.from_json(old_file).rule == ""
     assert "rule" not in CheckResult("plain", PUBLIC, True).to_json()
     assert 'class="rule"' not in _task_rows(render_report(alice()))["T2"]  # no rule, no line
+
+
+def test_result_json_holds_the_result_one_check_per_line_with_deep_data_on_one_line() -> None:
+    plot = Plot("images", "weights <ü>", {"images": [[0, 255] * 392] * 3, "shape": [28, 28]})
+    result = alice()
+    result = SubmissionResult(**{**result.__dict__, "tasks": (
+        TaskResult(**{**result.tasks[0].__dict__, "plots": (plot,)}), *result.tasks[1:])})
+    text = result_json_text(result)
+    assert json.loads(text) == result.to_json()  # nothing lost or changed: only the layout differs
+    assert SubmissionResult.from_json(json.loads(text)) == result
+    lines = text.splitlines()
+    assert '  "submission": "alice",' in lines and '      "id": "T1",' in lines  # indented like indent=2
+    check_lines = [line for line in lines if '"name": "grad_matrix"' in line]
+    assert len(check_lines) == 1 and '"expected": [[0.1, 0.2], [0.3, 0.4]]' in check_lines[0]  # a check a line
+    assert len(lines) < 200  # the plot's 2,352 numbers do not get a line each
+    assert "weights <ü>" in text  # readable, not \\u-escaped
 
 
 def test_report_numbers_compact_but_never_misleading() -> None:

@@ -23,8 +23,26 @@ REPORT_FILE = "report.html"
 GRADESCOPE_FILE = "gradescope.json"  # this submission's results.json in Gradescope's schema
 
 
+# result.json is indented down to each check; deeper values (a plot's images, a notebook cell's
+# outputs) stay on one line each. json's C encoder only runs without `indent`: indenting everything
+# made a notebook submission's result.json 1 MB and its encoding a tenth of a replayed regrade.
+_INDENTED_LEVELS = 4
+
+
 def result_json_text(result: SubmissionResult) -> str:
-    return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return _json_text(result.to_json(), 0) + "\n"
+
+
+def _json_text(value: object, depth: int) -> str:
+    """json.dumps(value, indent=2) for the outer `_INDENTED_LEVELS` levels, compact below them."""
+    if depth >= _INDENTED_LEVELS or not isinstance(value, (dict, list)) or not value:
+        return json.dumps(value, ensure_ascii=False)
+    inner, outer = "  " * (depth + 1), "  " * depth
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(key if isinstance(key, str) else json.dumps(key), ensure_ascii=False)}: "
+                 f"{_json_text(item, depth + 1)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + outer + "}"
+    return "[\n" + ",\n".join(inner + _json_text(item, depth + 1) for item in value) + "\n" + outer + "]"
 
 
 def fallback_report(exc: BaseException) -> str:
