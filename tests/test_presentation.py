@@ -514,6 +514,19 @@ def test_atomic_write_failure_keeps_old_file(
     assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]
 
 
+def test_a_submissions_files_are_each_replaced_whole_and_their_folders_synced_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "alice"
+    atomic.write_files_atomic(folder, {"result.json": b"old", "report.html": b"old"})
+    synced: list[Path] = []
+    monkeypatch.setattr(atomic, "_fsync_dir", synced.append)
+    atomic.write_files_atomic(folder, {"result.json": b"{}", "report.html": b"<p>", "figs/a.png": b"png"})
+    assert (folder / "result.json").read_bytes() == b"{}" and (folder / "figs/a.png").read_bytes() == b"png"
+    assert sorted(p.name for p in folder.iterdir()) == ["figs", "report.html", "result.json"]  # no temp file
+    assert sorted(synced) == [folder, folder / "figs"]  # each folder once, not once per file
+
+
 # --- misc -------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.lateness import Lateness
-from grader.presentation.atomic import write_bytes_atomic
+from grader.presentation.atomic import write_files_atomic
 from grader.presentation.gradescope import gradescope_json_text
 from grader.presentation.html import draw_plot, render_report
 from grader.results import Plot, SubmissionResult
@@ -72,8 +72,7 @@ def render_files(result: SubmissionResult, *, for_student: bool = False, gradesc
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
-        write_bytes_atomic(folder / name, data)
+    write_files_atomic(folder, files)
 
 
 def write_outputs(out: Path, result: SubmissionResult, *, for_student: bool = False) -> None:
