@@ -70,11 +70,20 @@ class Case:
 
 
 def toy_case() -> Case:
-    """The notebook's toy net and data: np.random.seed(0) then TwoLayerNet(4, 10, 3, std=1e-1); seed(1) data."""
+    """The notebook's toy net and data: np.random.seed(0) then TwoLayerNet(4, 10, 3, std=1e-1); seed(1) data.
+
+    A fresh copy each time (a check may change its case); drawn once per process, since seeding two
+    RandomStates is most of a replayed task's work."""
+    params, X, y = _toy_arrays()
+    return Case({k: v.copy() for k, v in params.items()}, X.copy(), y.copy())
+
+
+@functools.cache
+def _toy_arrays() -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     init = np.random.RandomState(0)
     params = {"W1": 1e-1 * init.randn(4, 10), "b1": np.zeros(10), "W2": 1e-1 * init.randn(10, 3), "b2": np.zeros(3)}
     data = np.random.RandomState(1)
-    return Case(params, 10 * data.randn(5, 4), np.array([0, 1, 2, 2, 1]))
+    return params, 10 * data.randn(5, 4), np.array([0, 1, 2, 2, 1])
 
 
 def random_case(rng: np.random.Generator, *, n: tuple[int, int] = (3, 40), d: tuple[int, int] = (2, 30),
