@@ -12,7 +12,11 @@ measured elsewhere (bench_module_grading.py), and is not needed to time this ste
 Each figure is `run_similarity` alone, timed inside a fresh process (imports left out, the first
 pygments lexer included, as in the parent of a batch):
 
-- cold: the pages are absent (the first batch, or a changed report): every pair page is drawn;
+- first: the first similarity run on this output folder and machine (the gradebook as the workers
+  left it, an empty grader cache): every pair page is drawn, and the starter's code is read and
+  fingerprinted;
+- cold: the pages are absent or stale (a new batch, a changed report), the starter's record in
+  the grader's cache (any earlier run on this machine put it there): every page is drawn;
 - warm: the pages exist and their keys match (a regrade that changed no code): nothing is drawn.
 
 With `--baseline-rev REV` (a git revision, e.g. `main`), the same measurements are made with the
@@ -55,15 +59,18 @@ with Gradebook(out / "gradebook.sqlite") as book:
 """
 
 TIME = """
-import shutil, sys, time
+import os, shutil, sys, time
 from pathlib import Path
 from grader.judgement import rubric as rubric_mod
 from grader.similarity import run_similarity
 from grader.store import Gradebook
-out, cold = Path(sys.argv[1]), sys.argv[2] == "cold"
+out, kind = Path(sys.argv[1]), sys.argv[2]
 hw4 = rubric_mod.load("hw4")
-if cold:
+if kind in ("first", "cold"):
     shutil.rmtree(out / "similarity", ignore_errors=True)
+if kind == "first":  # the gradebook as the workers left it, before any similarity run; no cache
+    shutil.copy(out / "as-graded.sqlite", out / "gradebook.sqlite")
+    shutil.rmtree(os.environ["GRADER_CACHE_DIR"], ignore_errors=True)
 with Gradebook(out / "gradebook.sqlite") as book:
     start = time.perf_counter()
     report = run_similarity(out, hw4, book)
@@ -81,8 +88,9 @@ def make_batch(root: Path, copies: int) -> None:
         (sub / "cattern/neural_net.py").write_text(code + f"\n# {i}\n")
 
 
-def run(tree: Path, script: str, *args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+def run(tree: Path, cache: Path, script: str, *args: str) -> str:
+    """`script` in a fresh process, with `tree`'s grader and its own grader cache."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "GRADER_CACHE_DIR": str(cache)}
     done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=tree, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{tree}: failed:\n{done.stdout}\n{done.stderr}")
@@ -112,21 +120,22 @@ def main() -> None:
         outs = {}
         for n, (name, tree) in enumerate(trees.items()):
             outs[name] = base / f"out{n}"
-            run(tree, SETUP, str(subs), str(outs[name]))
+            run(tree, outs[name] / "cache", SETUP, str(subs), str(outs[name]))
+            shutil.copy(outs[name] / "gradebook.sqlite", outs[name] / "as-graded.sqlite")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start "
               "(busy machine unless this is near 0)")
         times: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
             for name, tree in trees.items():
-                for kind in ("cold", "warm"):
-                    seconds, flagged, pages = run(tree, TIME, str(outs[name]), kind).split()
+                for kind in ("first", "cold", "warm"):
+                    seconds, flagged, pages = run(tree, outs[name] / "cache", TIME, str(outs[name]), kind).split()
                     times.setdefault((name, kind), []).append(float(seconds))
         print(f"batch: {args.copies} copies of the HW4 solution, {flagged} pairs flagged, {pages} pair pages")
         for (name, kind), values in times.items():
             print(f"{name:>12} {kind}: run_similarity median {statistics.median(values):.3f} s "
                   f"(rounds: {', '.join(f'{v:.3f}' for v in values)})")
         if args.baseline_rev:
-            for kind in ("cold", "warm"):
+            for kind in ("first", "cold", "warm"):
                 ours, theirs = (statistics.median(times[(name, kind)]) for name in trees)
                 ratio = ours / theirs
                 print(f"{kind}: this tree takes {ratio:.2f} x the time of {args.baseline_rev}")

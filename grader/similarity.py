@@ -17,6 +17,7 @@ run. Then the inverted index finds the pairs, and the pages are written, all TA-
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -26,8 +27,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import pygments
+
+from grader.cache_dir import cache_root
 from grader.execution.workspace import content_hash
 from grader.judgement.rubric import Rubric, data_root
+from grader.judgement.similarity import documents as documents_module
+from grader.judgement.similarity import fingerprint as fingerprint_module
 from grader.judgement.similarity.documents import CodeDocument, code_paths, documents_in, submission_documents
 from grader.judgement.similarity.fingerprint import (
     SCHEME,
@@ -38,7 +44,7 @@ from grader.judgement.similarity.fingerprint import (
 )
 from grader.judgement.similarity.index import FingerprintIndex, clusters, pair_view
 from grader.judgement.similarity.settings import SimilaritySettings, load_settings
-from grader.presentation.atomic import sync_dir, write_text_atomic
+from grader.presentation.atomic import sync_dir, write_bytes_atomic, write_text_atomic
 from grader.presentation.similarity_pages import pairs_csv, render_pair_page
 from grader.similarity_results import SimilarityReport
 from grader.store import Gradebook
@@ -146,29 +152,34 @@ def starter_record(settings: SimilaritySettings) -> CodeRecord | None:
     return record_of(documents, notes)
 
 
-def _starter_key(settings: SimilaritySettings) -> str:
-    """The starter's cache key: the bytes of the files `documents_in` reads (not the whole folder,
-    which holds the data), under a prefix no submission's content hash has."""
+def _starter_cache_file(settings: SimilaritySettings) -> Path:
+    """Where the starter's record is cached: named by the bytes of the files `documents_in` reads
+    (not the whole folder, which holds the data), the scheme, and the code and lexer that make it."""
     assert settings.starter is not None
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"{scheme_for(settings)}\0pygments {pygments.__version__}\0".encode())
+    for module in (fingerprint_module, documents_module):
+        digest.update(Path(module.__file__).read_bytes())
     for _, path in code_paths(settings.starter, settings.files):
         digest.update(str(path.relative_to(settings.starter)).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return f"starter:{digest.hexdigest()}"
+    return cache_root() / "similarity" / f"starter-{digest.hexdigest()}.bin"
 
 
-def cached_starter_record(book: Gradebook, settings: SimilaritySettings) -> CodeRecord | None:
-    """`starter_record`, kept in the gradebook beside the submissions' records: lexing the starter
-    (notebook included) cost about 0.3 s of every run, warm ones too."""
+def cached_starter_record(settings: SimilaritySettings) -> CodeRecord | None:
+    """`starter_record`, kept in the grader's cache (grader/cache_dir.py): reading and lexing the
+    starter, its notebook included, cost about 0.3 s of every run, warm ones too. An entry that
+    cannot be read is computed again; a cache that cannot be written costs only the time."""
     if settings.starter is None:
         return None
-    key, scheme = _starter_key(settings), scheme_for(settings)
-    stored = book.fingerprints(scheme, [key]).get(key)
-    if stored is not None:
-        return CodeRecord.from_bytes(stored)
+    path = _starter_cache_file(settings)
+    try:
+        return CodeRecord.from_bytes(path.read_bytes())
+    except Exception:  # noqa: BLE001 - absent, or torn: compute it
+        pass
     record = starter_record(settings)
     assert record is not None
-    book.save_fingerprints(key, scheme, record.to_bytes())
+    with contextlib.suppress(OSError):
+        write_bytes_atomic(path, record.to_bytes(), durable=False)
     return record
 
 
@@ -323,7 +334,7 @@ def run_similarity(out: Path, rubric: Rubric, book: Gradebook) -> SimilarityRepo
     """Compare every graded submission in `out` and write the CSV, the pair pages and the summary."""
     settings = settings_for(rubric)
     records, not_compared = load_records(book, rubric, settings)
-    report, index = compare(records, settings, rubric.id, not_compared, cached_starter_record(book, settings))
+    report, index = compare(records, settings, rubric.id, not_compared, cached_starter_record(settings))
     write_pages(out, report, index, records)
     return report
 

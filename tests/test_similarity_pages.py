@@ -138,8 +138,8 @@ def small_class(tmp_path: Path) -> Path:
 def test_pages_are_drawn_without_lexing_and_redrawn_only_when_missing_torn_or_stale(
         small_class: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hw4 = rubric_mod.load("hw4")
-    with Gradebook(small_class / GRADEBOOK_FILE) as book:  # as the batch's first similarity run leaves it
-        assert sim.cached_starter_record(book, sim.settings_for(hw4)) is not None
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(small_class.parent / "cache"))
+    assert sim.cached_starter_record(sim.settings_for(hw4)) is not None  # as any earlier run leaves it
     drawn: list[str] = []
     real_render, real_starter = sim.render_pair_page, sim.starter_record
     monkeypatch.setattr(sim, "render_pair_page",
@@ -157,7 +157,7 @@ def test_pages_are_drawn_without_lexing_and_redrawn_only_when_missing_torn_or_st
     with Gradebook(small_class / GRADEBOOK_FILE) as book:
         report = sim.run_similarity(small_class, hw4, book)
         pages = sorted(folder.glob("pair-*.html"))
-        assert len(drawn) == len(pages) == len(report.flagged) == 3 and starters == []  # from the gradebook
+        assert len(drawn) == len(pages) == len(report.flagged) == 3 and starters == []  # from the cache
         assert not list(folder.glob(".*"))  # no key files, no temporary files left
         page = pages[0].read_text()
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page
@@ -188,20 +188,27 @@ def _edit(source: Path) -> Path:
     return source
 
 
-def test_the_starters_cache_key_follows_its_code(tmp_path: Path) -> None:
+def test_the_starters_record_is_cached_by_its_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
     starter = tmp_path / "starter"
     (starter / "cattern").mkdir(parents=True)
     (starter / "cattern/neural_net.py").write_text((STARTER / "cattern/neural_net.py").read_text())
     (starter / "big.bin").write_bytes(b"data the key does not read")
     settings = dataclasses.replace(sim.settings_for(rubric_mod.load("hw4")), starter=starter,
                                    files=("cattern/neural_net.py",))
-    key = sim._starter_key(settings)
+    entry = sim._starter_cache_file(settings)
     (starter / "big.bin").write_bytes(b"other data")
-    assert sim._starter_key(settings) == key
+    assert sim._starter_cache_file(settings) == entry
+    computed: list[int] = []
+    real = sim.starter_record
+    monkeypatch.setattr(sim, "starter_record", lambda s: computed.append(1) or real(s))
+    first = sim.cached_starter_record(settings)
+    assert first is not None and entry.is_file() and computed == [1]
+    second = sim.cached_starter_record(settings)
+    assert second is not None and np.array_equal(second.prints.hashes, first.prints.hashes) and computed == [1]
+    entry.write_bytes(entry.read_bytes()[:40])  # torn: computed again
+    assert sim.cached_starter_record(settings) is not None and computed == [1, 1]
     (starter / "cattern/neural_net.py").write_text("x = 1\n")
-    assert sim._starter_key(settings) != key
-    with Gradebook(tmp_path / GRADEBOOK_FILE) as book:
-        first = sim.cached_starter_record(book, settings)
-        assert first is not None and book.fingerprints(sim.scheme_for(settings), [sim._starter_key(settings)])
-        second = sim.cached_starter_record(book, settings)
-        assert second is not None and np.array_equal(second.prints.hashes, first.prints.hashes)
+    assert sim._starter_cache_file(settings) != entry
+    changed = sim.cached_starter_record(settings)
+    assert changed is not None and changed.prints.n_tokens == 3 and computed == [1, 1, 1]
