@@ -91,6 +91,8 @@ class CodeRecord:
         size = int.from_bytes(data[:4], "little")
         head = json.loads(zlib.decompress(data[4:4 + size]))
         body = data[4 + size:]
+        if len(body) < Fingerprints.size_of(body):
+            raise ValueError("a code record cut short")
         prints = Fingerprints.from_bytes(body)
         rest = body[Fingerprints.size_of(body):]
         spans = None
@@ -178,8 +180,8 @@ def cached_starter_record(settings: SimilaritySettings) -> CodeRecord | None:
         pass
     record = starter_record(settings)
     assert record is not None
-    with contextlib.suppress(OSError):
-        write_bytes_atomic(path, record.to_bytes(), durable=False)
+    with contextlib.suppress(OSError):  # durably: once per starter, and cheap
+        write_bytes_atomic(path, record.to_bytes())
     return record
 
 

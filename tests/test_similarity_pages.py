@@ -110,6 +110,9 @@ def test_a_record_carries_its_token_positions_and_an_older_one_is_lexed_again() 
     older = sim.CodeRecord.from_bytes(dataclasses.replace(record, spans=None).to_bytes())
     assert older.spans is None and np.array_equal(older.token_spans().ends, lexed.ends)
     assert np.array_equal(older.prints.hashes, record.prints.hashes)
+    plain = dataclasses.replace(record, spans=None).to_bytes()
+    with pytest.raises(ValueError, match="cut short"):  # a torn cache entry is never read as fewer fingerprints
+        sim.CodeRecord.from_bytes(plain[:-5])
     wrong = dataclasses.replace(record, spans=TokenSpans(*(np.zeros(3, dtype=np.int32),) * 3))
     assert np.array_equal(wrong.token_spans().starts, lexed.starts)  # does not add up: lexed again
 
