@@ -40,6 +40,7 @@ from grader.judgement.similarity.fingerprint import (
     Fingerprints,
     TokenSpans,
     fingerprint_tokens,
+    prepare_lexer,
     tokens,
 )
 from grader.judgement.similarity.index import FingerprintIndex, clusters, pair_view
@@ -142,6 +143,7 @@ def _compute_all(jobs: dict[str, tuple[str, SimilaritySettings]]) -> dict[str, b
     if len(jobs) < PARALLEL_FROM:
         return {key: _compute(job) for key, job in jobs.items()}
     workers = max(1, min(os.cpu_count() or 1, 8))
+    prepare_lexer()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         return dict(zip(jobs, pool.map(_compute, jobs.values(), chunksize=8), strict=True))
 

@@ -122,6 +122,11 @@ def _lexer() -> PythonLexer:
     return PythonLexer(stripnl=False, ensurenl=False)
 
 
+def prepare_lexer() -> None:
+    """Build the lexer now, so that processes forked afterwards inherit it instead of each compiling its own."""
+    _lexer()
+
+
 def tokens(documents: Sequence[CodeDocument]) -> TokenStream:
     """The normalised tokens of every document, one stream (no fingerprint spans two files)."""
     out = TokenStream()
