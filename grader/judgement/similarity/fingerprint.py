@@ -61,7 +61,7 @@ class TokenSpans:
     The worker that fingerprints a submission stores these with the fingerprints, so the parent
     draws the pages without lexing the code again (Pygments, about 55 ms per HW4 module). Stored
     as three int32 columns (document, start minus the previous start, length), zlib-compressed:
-    about 2 bytes per token.
+    about 1.2 bytes per token (HW4's solution: 783 tokens, 0.95 KB).
     """
 
     docs: np.ndarray  # int32, index of the document
