@@ -29,7 +29,7 @@ from grader.judgement.manual import apply_manual
 from grader.judgement.prepared import warm_prepared_data
 from grader.judgement.recordings import Recordings
 from grader.judgement.rubric import Rubric
-from grader.judgement.similarity.fingerprint import warm_lexer
+from grader.judgement.similarity.fingerprint import prepare_lexer
 from grader.judgement.submission import grade_submission, grader_failure_result
 from grader.lateness import Lateness
 from grader.presentation.html import preload_templates
@@ -89,7 +89,7 @@ def warm_up(rubric: Rubric) -> None:
     them; together they cost each worker's first submission about 0.5 s (benchmarks/profile_batch.py)."""
     warm_prepared_data(rubric)
     preload_templates()
-    warm_lexer()
+    prepare_lexer()
     try:
         detect(sys.executable)
     except SandboxUnavailable:  # GRADER_SANDBOX forces a level this machine lacks: each submission says so

@@ -42,9 +42,10 @@ def read_code(path: Path) -> str:
     return (notebook_code(raw) if path.suffix == ".ipynb" else raw)[:MAX_CODE_CHARS]
 
 
-def documents_in(root: Path, files: tuple[str, ...], notes: list[str]) -> list[CodeDocument]:
-    """The code files of a laid-out folder (a submission's root, or the starter), in the rubric's order."""
-    docs = []
+def code_paths(root: Path, files: tuple[str, ...]) -> list[tuple[str, Path]]:
+    """Where each file the rubric names is read from, in the rubric's order: `root / rel`, or where
+    the student put a file of that name (the first one found)."""
+    found = []
     for rel in files:
         path = root / rel
         if not path.is_file():
@@ -52,6 +53,15 @@ def documents_in(root: Path, files: tuple[str, ...], notes: list[str]) -> list[C
             if not moved:
                 continue
             path = moved[0]
+        found.append((rel, path))
+    return found
+
+
+def documents_in(root: Path, files: tuple[str, ...], notes: list[str]) -> list[CodeDocument]:
+    """The code files of a laid-out folder (a submission's root, or the starter), in the rubric's order."""
+    docs = []
+    for rel, path in code_paths(root, files):
+        if path != root / rel:
             notes.append(f"{rel} read from {path.relative_to(root)}")
         try:
             docs.append(CodeDocument(str(path.relative_to(root)), read_code(path)))

@@ -11,15 +11,17 @@ sharing nothing are never touched.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
 from scipy import sparse
 
 from grader.judgement.similarity.documents import CodeDocument
-from grader.judgement.similarity.fingerprint import Fingerprints, K, TokenStream
+from grader.judgement.similarity.fingerprint import Fingerprints, K, TokenSpans
 from grader.similarity_results import Cluster, DocumentView, PairScore, PairView, Segment
 
+_NEWLINE = re.compile("\n")
 MIN_SIZE = 8  # a side with fewer counted fingerprints is scored as if it had this many: 3 lines are no copy
 
 
@@ -80,56 +82,72 @@ def clusters(pairs: list[PairScore] | tuple[PairScore, ...], threshold: float) -
 
 
 def _covered(prints: Fingerprints, wanted: np.ndarray, n_tokens: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per token: covered by a wanted fingerprint? and the first wanted hash covering it (0 if none)."""
-    covered = np.zeros(n_tokens, dtype=bool)
+    """Per token: covered by a wanted fingerprint? and the first wanted hash covering it (0 if none).
+
+    "First" is the wanted fingerprint that starts earliest (fingerprints are kept in ascending
+    start order), which is what numbers a region; done with arrays, as pages are drawn per pair.
+    """
+    keep = np.isin(prints.hashes, wanted)
+    starts, hashes = prints.starts[keep].astype(np.int64), prints.hashes[keep]
     owner = np.zeros(n_tokens, dtype=np.uint64)
-    for h, s in zip(prints.hashes.tolist(), prints.starts.tolist(), strict=True):
-        if h in wanted:
-            covered[s:s + K] = True
-            span = owner[s:s + K]
-            span[span == 0] = h
-    return covered, owner
+    if not len(starts):
+        return np.zeros(n_tokens, dtype=bool), owner
+    tokens = np.arange(n_tokens)
+    # the earliest wanted fingerprint that could cover token t starts at t - K + 1 or later
+    first = np.searchsorted(starts, tokens - K + 1, side="left")
+    inside = first < len(starts)
+    inside[inside] = starts[first[inside]] <= tokens[inside]
+    owner[inside] = hashes[first[inside]]
+    return inside, owner
 
 
-def _regions(covered: np.ndarray, stream: TokenStream) -> list[tuple[int, int]]:
+def _regions(covered: np.ndarray, docs: np.ndarray) -> list[tuple[int, int]]:
     """Runs of covered tokens within one document: (first token, last token)."""
-    out = []
-    i = 0
-    while i < len(covered):
-        if covered[i]:
-            j = i
-            while j + 1 < len(covered) and covered[j + 1] and stream.docs[j + 1] == stream.docs[i]:
-                j += 1
-            out.append((i, j))
-            i = j + 1
-        else:
-            i += 1
-    return out
+    if not len(covered):
+        return []
+    new_doc = np.ones(len(covered), dtype=bool)
+    new_doc[1:] = docs[1:] != docs[:-1]
+    begins = covered & (new_doc | ~np.concatenate(([False], covered[:-1])))
+    ends = covered & (np.concatenate((new_doc[1:], [True])) | ~np.concatenate((covered[1:], [False])))
+    return list(zip(np.flatnonzero(begins).tolist(), np.flatnonzero(ends).tolist(), strict=True))
 
 
-def _spans(region: tuple[int, int], stream: TokenStream, text: str) -> list[tuple[int, int]]:
+def line_breaks(spans: TokenSpans, docs: list[CodeDocument]) -> np.ndarray:
+    """Per token: does a line break fall between it and the token before it in the same document?"""
+    breaks = np.zeros(len(spans), dtype=bool)
+    for d, doc in enumerate(docs):
+        mine = np.flatnonzero(spans.docs == d)
+        if len(mine) < 2:
+            continue
+        newlines = np.array([m.start() for m in _NEWLINE.finditer(doc.text)], dtype=np.int64)
+        before_start = np.searchsorted(newlines, spans.starts[mine[1:]], side="left")
+        before_end = np.searchsorted(newlines, spans.ends[mine[:-1]], side="left")
+        breaks[mine[1:]] = before_start > before_end  # a "\n" between the previous token and this one
+    return breaks
+
+
+def _spans(region: tuple[int, int], spans: TokenSpans, breaks: np.ndarray) -> list[tuple[int, int]]:
     """A region's characters, cut wherever a line break falls between two of its tokens, so the
     comments and blank lines in between (never compared) are not marked."""
     first, last = region
-    spans = [[stream.starts[first], stream.ends[first]]]
-    for t in range(first + 1, last + 1):
-        if "\n" in text[spans[-1][1]:stream.starts[t]]:
-            spans.append([stream.starts[t], stream.ends[t]])
-        else:
-            spans[-1][1] = stream.ends[t]
-    return [(a, b) for a, b in spans]
+    cuts = first + 1 + np.flatnonzero(breaks[first + 1:last + 1])
+    heads = np.concatenate(([first], cuts))
+    tails = np.concatenate((cuts - 1, [last]))
+    return list(zip(spans.starts[heads].tolist(), spans.ends[tails].tolist(), strict=True))
 
 
-def _side(docs: list[CodeDocument], stream: TokenStream, regions: list[tuple[int, int]],
+def _side(docs: list[CodeDocument], spans: TokenSpans, regions: list[tuple[int, int]],
           numbers: list[int]) -> tuple[DocumentView, ...]:
+    breaks = line_breaks(spans, docs)
+    region_doc = [int(spans.docs[first]) for first, _ in regions]
     views = []
     for d, doc in enumerate(docs):
         segments = []
         at = 0
-        for region, number in zip(regions, numbers, strict=True):
-            if stream.docs[region[0]] != d:
+        for region, number, where in zip(regions, numbers, region_doc, strict=True):
+            if where != d:
                 continue
-            for start, end in _spans(region, stream, doc.text):
+            for start, end in _spans(region, spans, breaks):
                 if start > at:
                     segments.append(Segment(doc.text[at:start]))
                 segments.append(Segment(doc.text[start:end], number))
@@ -140,14 +158,14 @@ def _side(docs: list[CodeDocument], stream: TokenStream, regions: list[tuple[int
     return tuple(views)
 
 
-def pair_view(pair: PairScore, left: tuple[list[CodeDocument], TokenStream, Fingerprints],
-              right: tuple[list[CodeDocument], TokenStream, Fingerprints], counted: np.ndarray) -> PairView:
+def pair_view(pair: PairScore, left: tuple[list[CodeDocument], TokenSpans, Fingerprints],
+              right: tuple[list[CodeDocument], TokenSpans, Fingerprints], counted: np.ndarray) -> PairView:
     """Both sides cut into segments; a matching region carries the same number on both sides."""
-    (docs_a, stream_a, prints_a), (docs_b, stream_b, prints_b) = left, right
-    wanted = set(np.intersect1d(np.intersect1d(prints_a.hashes, prints_b.hashes), counted).tolist())
-    cov_a, own_a = _covered(prints_a, wanted, len(stream_a))
-    cov_b, own_b = _covered(prints_b, wanted, len(stream_b))
-    regions_a, regions_b = _regions(cov_a, stream_a), _regions(cov_b, stream_b)
+    (docs_a, spans_a, prints_a), (docs_b, spans_b, prints_b) = left, right
+    wanted = np.intersect1d(np.intersect1d(prints_a.hashes, prints_b.hashes), counted)
+    cov_a, own_a = _covered(prints_a, wanted, len(spans_a))
+    cov_b, own_b = _covered(prints_b, wanted, len(spans_b))
+    regions_a, regions_b = _regions(cov_a, spans_a.docs), _regions(cov_b, spans_b.docs)
     number_of_hash: dict[int, int] = {}
     numbers_a = []
     for n, (first, last) in enumerate(regions_a, start=1):
@@ -158,5 +176,5 @@ def pair_view(pair: PairScore, left: tuple[list[CodeDocument], TokenStream, Fing
     for first, last in regions_b:
         votes = [number_of_hash[h] for h in own_b[first:last + 1].tolist() if h in number_of_hash]
         numbers_b.append(max(set(votes), key=votes.count) if votes else 0)
-    return PairView(pair, _side(docs_a, stream_a, regions_a, numbers_a),
-                    _side(docs_b, stream_b, regions_b, numbers_b), len(regions_a))
+    return PairView(pair, _side(docs_a, spans_a, regions_a, numbers_a),
+                    _side(docs_b, spans_b, regions_b, numbers_b), len(regions_a))
