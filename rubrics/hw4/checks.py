@@ -466,11 +466,12 @@ RULE_TOY_TRAINING = ("the notebook's toy training with your whole net ends with 
                      "code task right, so it counts only when T5–T11 pass on their own checks")
 # The real-data run, sized to what it must catch: benchmarks/size_mnist_check.py trains every sample
 # (submissions/, the corpus of tests/hw4_corpus.py, the mutants of train()) both this way and the
-# notebook's way (2,000 iterations on 55,000 images, six times the training) and compares verdicts.
+# notebook's way (2,000 iterations of 200 on 55,000 images, eleven times the training) and compares
+# verdicts. Batches of 100 halve the cost of the earlier batches of 200 and validate as well.
 # The bar (val_min in rubric.toml, 0.85) sits 0.05 below the reference's lowest accuracy over ten
-# seeds (0.903-0.910) and below the fair initialisations a TA accepts (He or Xavier: 0.88).
-MNIST_RUN = dict(hidden_size=50, num_iters=300, batch_size=200, learning_rate=1e-3, learning_rate_decay=0.95)
-MNIST_RUN_NAME = ("MNIST: a short decay run (H=50, 300 iterations of 200 on 10,000 images, lr 1e-3, "
+# seeds (0.906-0.909) and below the fair initialisation a TA accepts (He, ignoring std: 0.886).
+MNIST_RUN = dict(hidden_size=50, num_iters=300, batch_size=100, learning_rate=1e-3, learning_rate_decay=0.95)
+MNIST_RUN_NAME = ("MNIST: a short decay run (H=50, 300 iterations of 100 on 10,000 images, lr 1e-3, "
                   "decay 0.95 per epoch)")
 RULE_MNIST_TRAINING = ("your train() on real MNIST (a short learning-rate-decay run; the reference validates at about "
                        "0.90 on every seed) validates at or above the bar, measured by the grader; counted only when "
