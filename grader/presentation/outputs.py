@@ -30,19 +30,19 @@ _INDENTED_LEVELS = 4
 
 
 def result_json_text(result: SubmissionResult) -> str:
-    return _json_text(result.to_json(), 0) + "\n"
+    return json_text(result.to_json(), 0) + "\n"
 
 
-def _json_text(value: object, depth: int) -> str:
+def json_text(value: object, depth: int) -> str:
     """json.dumps(value, indent=2) for the outer `_INDENTED_LEVELS` levels, compact below them."""
     if depth >= _INDENTED_LEVELS or not isinstance(value, (dict, list)) or not value:
         return json.dumps(value, ensure_ascii=False)
     inner, outer = "  " * (depth + 1), "  " * depth
     if isinstance(value, dict):
         items = [f"{inner}{json.dumps(key if isinstance(key, str) else json.dumps(key), ensure_ascii=False)}: "
-                 f"{_json_text(item, depth + 1)}" for key, item in value.items()]
+                 f"{json_text(item, depth + 1)}" for key, item in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + outer + "}"
-    return "[\n" + ",\n".join(inner + _json_text(item, depth + 1) for item in value) + "\n" + outer + "]"
+    return "[\n" + ",\n".join(inner + json_text(item, depth + 1) for item in value) + "\n" + outer + "]"
 
 
 def fallback_report(exc: BaseException) -> str:

@@ -5,8 +5,8 @@ files redrawn, the class pages and exports rebuilt from the gradebook. Two costs
 of doing that per keystroke, and both come from what a manual score does not change:
 
 - The submission's own files. Drawing the plots is most of a HW4 report's cost (0.1-0.9 s, against
-  12 ms without them), and encoding result.json with its plot data (the T12 weight images, one
-  number per line) another 35 ms. So plots come from a cache by content (memory, else the
+  12 ms without them), and encoding result.json with its plot data (the T12 weight images)
+  another few milliseconds. So plots come from a cache by content (memory, else the
   report.html the batch drew from the same result, else drawn), and each task's JSON text is
   kept per run: only the scored task is encoded again. These files are redrawn before the
   request returns.
@@ -23,7 +23,6 @@ import fcntl
 import hashlib
 import json
 import re
-import textwrap
 import threading
 import time
 from collections import OrderedDict
@@ -34,7 +33,7 @@ from grader.judgement.manual import apply_manual
 from grader.judgement.rubric import Rubric
 from grader.pipeline import refresh_pages
 from grader.presentation.html import draw_plot, valid_png
-from grader.presentation.outputs import REPORT_FILE, render_files, write_files
+from grader.presentation.outputs import REPORT_FILE, json_text, render_files, write_files
 from grader.results import Plot, SubmissionResult, TaskResult
 from grader.store import GRADEBOOK_FILE, Gradebook
 
@@ -124,12 +123,12 @@ class PlotCache:
 
 def _task_text(task: TaskResult) -> str:
     """A task as it stands in result.json's "tasks" list (two levels deep: four spaces)."""
-    return textwrap.indent(json.dumps(task.to_json(), indent=2, ensure_ascii=False), "    ")
+    return "    " + json_text(task.to_json(), 2)
 
 
 def _members(data: dict[str, object]) -> str:
-    """The members of a top-level object as json.dumps(indent=2) writes them, without the braces."""
-    return json.dumps(data, indent=2, ensure_ascii=False)[2:-2] if data else ""
+    """The members of a top-level object as result.json writes them, without the braces."""
+    return json_text(data, 0)[2:-2] if data else ""
 
 
 def result_json_from_parts(result: SubmissionResult, task_text: Callable[[TaskResult], str],
