@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from threadpoolctl import threadpool_limits
+
 from grader.execution.sandbox import SandboxUnavailable, detect
 from grader.judgement.context import TA_MODE, GradingMode
 from grader.judgement.manual import apply_manual
@@ -85,8 +87,14 @@ def _worker_rubric(rubric: Rubric) -> Rubric:
 def warm_up(rubric: Rubric) -> None:
     """Build, before the workers fork, what each would otherwise build for its first submission: the
     rubric's prepared data, the compiled report templates, the sandbox level (detecting it runs a
-    program in each candidate sandbox, about 0.2 s) and the similarity lexer. Local workers inherit
-    them; together they cost each worker's first submission about 0.5 s (benchmarks/profile_batch.py)."""
+    program in each candidate sandbox, about 0.2 s), the similarity lexer, and the rubric with its
+    checks module and reference imported (a job's rubric arrives as data; a forked worker finds this
+    one under the same key instead of importing its own, with whatever the checks module keeps).
+    Together they cost each worker's first submission about 0.5 s (benchmarks/profile_batch.py)."""
+    try:
+        _worker_rubric(rubric)
+    except Exception:  # noqa: BLE001 - a checks module that does not load: each submission says why
+        pass
     warm_prepared_data(rubric)
     preload_templates()
     prepare_lexer()
@@ -112,10 +120,18 @@ def _stop_worker(signum: int, frame: object) -> None:
     raise WorkerStopped(128 + signum)
 
 
+_BLAS_LIMIT: list[Any] = []
+
+
 def _worker_init() -> None:
-    """A local worker's signals: never the grader's handlers it was forked with."""
+    """A local worker's signals: never the grader's handlers it was forked with.
+
+    And one BLAS thread: the workers (one per core) and their students' sandboxes already share the
+    cores, and OpenBLAS's extra threads spin while they wait, so T12's evaluation on 15,000 images
+    took CPU from the other worker instead of time off its own (benchmarks/bench_regrade.py)."""
     signal.signal(signal.SIGTERM, _stop_worker)
     signal.signal(signal.SIGINT, _stop_worker)
+    _BLAS_LIMIT.append(threadpool_limits(limits=1, user_api="blas"))
 
 
 def run_job(job: GradeJob) -> GradedPayload:
