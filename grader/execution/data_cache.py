@@ -103,6 +103,7 @@ def load_prepared(folder: Path | str, names: tuple[str, ...] | None = None) -> d
         wanted = names or tuple(p.stem for p in sorted(Path(folder).glob("*.npy")))
         for name in wanted:
             if name not in cached:
-                cached[name] = np.load(Path(folder) / f"{name}.npy", allow_pickle=False)
-                cached[name].flags.writeable = False
+                # mapped, not read: a process pays only for the pages it touches, and worker processes
+                # share them through the page cache
+                cached[name] = np.load(Path(folder) / f"{name}.npy", allow_pickle=False, mmap_mode="r")
         return {name: cached[name] for name in wanted}
