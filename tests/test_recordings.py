@@ -7,6 +7,7 @@ probe calls are counted by the store (`ran`: called in the student process, `rep
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -45,7 +46,9 @@ def test_a_regrade_with_nothing_changed_runs_nothing_and_gives_the_same_result(v
     first, store = _grade(vec, tmp_path / "rec")
     assert store.ran == {"__import__": 1, "dot": 4, "normalize": 4} and not store.replayed
     again, store = _grade(vec, tmp_path / "rec")
-    assert not store.ran and store.replayed == {"__import__": 1, "dot": 4, "normalize": 4}
+    # the verdicts themselves are read back (judged_tasks.py): only the up-front import is replayed
+    assert not store.ran and store.replayed == {"__import__": 1}
+    assert store.reused_tasks == {"T2": 1, "T3": 1} and not store.judged_tasks
     fresh, _ = _grade(vec, tmp_path / "elsewhere")
     assert normalise(again) == normalise(first) == normalise(fresh)
 
@@ -57,6 +60,9 @@ def test_a_tolerance_change_reruns_nothing(vec: Path, tmp_path: Path) -> None:
     result, store = _grade(vec, tmp_path / "rec")
     assert not store.ran
     assert result.task("T2").status.value == "pass"
+    # only the edited task is judged again (from its replayed probe calls); T3's verdict is read back
+    assert store.judged_tasks == {"T2": 1} and store.reused_tasks == {"T3": 1}
+    assert store.replayed == {"__import__": 1, "dot": 4}
 
 
 def test_points_and_a_changed_check_rerun_nothing(vec: Path, tmp_path: Path) -> None:
@@ -65,6 +71,18 @@ def test_points_and_a_changed_check_rerun_nothing(vec: Path, tmp_path: Path) -> 
     _edit(vec / "checks.py", "rtol=ctx.params[\"rtol\"], atol=1e-12)", "rtol=ctx.params[\"rtol\"], atol=0.0)")
     result, store = _grade(vec, tmp_path / "rec")
     assert not store.ran and result.task("T2").max_points == 5
+    assert store.judged_tasks == {"T2": 1, "T3": 1} and not store.reused_tasks  # an edited checks module: all
+
+
+def test_a_verdict_resting_on_a_timeout_is_judged_again(vec: Path, tmp_path: Path) -> None:
+    _edit(vec / "rubric.toml", "time_s = 5", "time_s = 1")
+    _edit(vec / "samples/alice/vecmath/ops.py", "def normalize(v):", "def normalize(v):\n    while True:\n        pass")
+    first, store = _grade(vec, tmp_path / "rec")
+    assert first.task("T3").status.value == "timeout" and first.task("T2").status.value == "pass"
+    assert store.judged_tasks == {"T2": 1}  # a timeout is the machine's as much as the student's: not kept
+    again, store = _grade(vec, tmp_path / "rec")
+    assert store.reused_tasks == {"T2": 1} and store.ran["normalize"] >= 1  # T3 runs and is judged again
+    assert again.task("T3").status.value == "timeout"
 
 
 def test_a_new_check_runs_only_its_new_probe_call(vec: Path, tmp_path: Path) -> None:
@@ -121,10 +139,17 @@ def test_hw4_results_are_identical_with_and_without_recordings(make_submission, 
     plain = grade_submission(sub, hw4, SECRET)
     store = Recordings(tmp_path / "rec")
     recorded = grade_submission(sub, hw4, SECRET, recordings=store)
+    # the checks module edited (a comment): every task is judged again from the replayed probe calls
+    edited_checks = tmp_path / "checks.py"
+    edited_checks.write_text(hw4.checks_path.read_text() + "\n# edited\n")
+    rejudge = dataclasses.replace(hw4, checks_path=edited_checks, fingerprint=hw4.fingerprint + "-edited")
     replay = Recordings(tmp_path / "rec")
-    replayed = grade_submission(sub, hw4, SECRET, recordings=replay)
-    assert store.ran and not replay.ran and replay.replayed == store.ran
-    assert normalise(plain) == normalise(recorded) == normalise(replayed)
+    replayed = grade_submission(sub, rejudge, SECRET, recordings=replay)
+    assert store.ran and not replay.ran and replay.replayed == store.ran and not replay.reused_tasks
+    reused = Recordings(tmp_path / "rec")  # nothing edited: every verdict read back
+    read_back = grade_submission(sub, rejudge, SECRET, recordings=reused)
+    assert not reused.ran and set(reused.reused_tasks) == {t.id for t in hw4.tasks if t.grader == "checks"}
+    assert normalise(plain) == normalise(recorded) == normalise(replayed) == normalise(read_back)
     assert plain.task("T7").status.value != "pass"
 
 
@@ -144,7 +169,7 @@ def test_a_notebook_run_is_replayed_with_identical_results(make_submission, hw4,
     assert not replay.ran and replay.replayed["<notebook>"] == 1
     assert normalise(replayed) == normalise(recorded)
     assert replayed.notebook == recorded.notebook  # the executed notebook shown to the TA, cell by cell
-    assert replayed.task("T12").status.value == "fail"  # an untrained net, measured again from the replayed run
+    assert replayed.task("T12").status.value == "fail"  # an untrained net (T12's verdict read back)
 
 
 def test_a_script_run_is_replayed_and_a_budget_stop_runs_again(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ import numpy as np
 
 from grader.execution.session import Limits, ProbeOutcome
 
+REPLAYABLE = ("ok", "error")  # what the student's code alone decided: recorded and replayed
+
 
 class ProbeSession(Protocol):
     """What the cache needs of a student process (`ModuleSession`, `NamespaceSession`)."""
@@ -55,6 +57,7 @@ class ProbeCache:
         self.session = session
         self.recorder = recorder
         self._cache: dict[str, ProbeOutcome] = {}
+        self.unreplayable = 0  # outcomes handed out that a recording never holds (a timeout, a crash)
 
     def _recorded(self, probe: str, key: str) -> bool:
         if key not in self._cache and self.recorder is not None:
@@ -78,7 +81,10 @@ class ProbeCache:
         key, kwargs, arrays = self._split(probe, inputs)
         if not self._recorded(probe, key):
             self._record(probe, key, self.session.call(probe, limits, kwargs, arrays))
-        return self._cache[key]
+        outcome = self._cache[key]
+        if outcome.status not in REPLAYABLE:
+            self.unreplayable += 1
+        return outcome
 
     def prefetch(self, calls: list[tuple[str, dict[str, Any]]], limits: Limits) -> None:
         """Run calls not yet cached in one child; if that child fails as a whole, leave them uncached."""

@@ -39,9 +39,11 @@ from grader.execution.notebook import NotebookRun
 from grader.execution.scripts import Figure, ScriptRun, ScriptSpec, ScriptStatus
 from grader.execution.session import ProbeOutcome
 from grader.judgement.prepared import prepared_data
+from grader.judgement.probe_cache import REPLAYABLE
+from grader.results import TaskResult
 
 RECORDINGS_DIR = ".recordings"  # under the output folder
-_RECORDED_STATUSES = ("ok", "error")
+_RECORDED_STATUSES = REPLAYABLE
 _EXECUTION_SRC = Path(__file__).resolve().parents[1] / "execution"
 _grader_digest: str | None = None
 _probe_digests: dict[tuple[str, int], dict[str, str]] = {}
@@ -160,6 +162,8 @@ class Recordings:
     read: bool = True
     ran: Counter[str] = field(default_factory=Counter)  # probe name -> calls run in this process
     replayed: Counter[str] = field(default_factory=Counter)
+    judged_tasks: Counter[str] = field(default_factory=Counter)  # task id -> verdicts judged and stored
+    reused_tasks: Counter[str] = field(default_factory=Counter)  # task id -> stored verdicts read back
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.rec"
@@ -213,14 +217,31 @@ class Recordings:
                            files, list(meta["notes"]))
 
     def save_notebook_run(self, key: str, run: NotebookRun) -> None:
-        if run.status in ("timeout", "dead") or run.message.startswith("grader failure"):
-            return  # the machine's load or the grader decided these, not the student's code alone
+        if not notebook_recordable(run):
+            return
         names = {f"f{i}": name for i, name in enumerate(run.files)}
         meta = {"status": run.status, "message": run.message, "failed_cell": run.failed_cell,
                 "duration_s": run.duration_s, "notes": list(run.notes), "files": names,
                 "executed": nbformat.writes(run.executed) if run.executed is not None else None}
         self._save(key, meta, {f"d_{k}": np.frombuffer(run.files[name], dtype=np.uint8) for k, name in names.items()})
 
+
+    # --- judged tasks (judged_tasks.py) --------------------------------------------------------
+
+    def task_result(self, key: str) -> TaskResult | None:
+        stored = self._load(key)
+        if stored is None or "__meta__" not in stored:
+            return None
+        try:
+            result = TaskResult.from_json(stored["__meta__"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        self.reused_tasks[result.id] += 1
+        return result
+
+    def save_task_result(self, key: str, result: TaskResult) -> None:
+        self.judged_tasks[result.id] += 1
+        self._save(key, result.to_json(), {})
 
     # --- script runs (script mode) ------------------------------------------------------------
 
@@ -244,6 +265,12 @@ class Recordings:
         arrays = {f"g{i}": np.frombuffer(f.png, dtype=np.uint8) for i, f in enumerate(run.figures)}
         arrays.update({f"f{i}": np.frombuffer(run.files[name], dtype=np.uint8) for i, name in enumerate(names)})
         self._save(key, meta, arrays)
+
+
+def notebook_recordable(run: NotebookRun) -> bool:
+    """A run the student's notebook alone decided; a timeout, a dead kernel or a grader failure may
+    come out differently on another try, so it is never recorded (and never judged from for keeps)."""
+    return run.status not in ("timeout", "dead") and not run.message.startswith("grader failure")
 
 
 @dataclass(frozen=True)

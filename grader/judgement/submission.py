@@ -26,6 +26,7 @@ from grader.execution.workspace import SubmissionError, Workspace, content_hash,
 from grader.judgement import answers as answers_mod
 from grader.judgement.context import TA_MODE, GraderFailure, GradingMode, ProbeFailure, TaskContext, TaskEnded
 from grader.judgement.hidden import HiddenInputs
+from grader.judgement.judged_tasks import JudgedTasks
 from grader.judgement.notebook_report import notebook_report
 from grader.judgement.prepared import sandbox_data
 from grader.judgement.probe_cache import ProbeCache
@@ -162,9 +163,17 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None,
             run.start_notebook()
         if runner is not None:
             module_problem = _check_import(rubric, runner)
+        judged = (JudgedTasks(recordings, keys, rubric, secret if secret is not None else _NO_SECRET, sub_id, mode)
+                  if recordings is not None and keys is not None else None)
         for task in rubric.tasks:
-            results.append(_grade_task(task, rubric, runner, hidden, workspace, doc, answers_file, module_problem,
-                                       run, mode))
+            stored = judged.load(task) if judged is not None else None
+            if stored is not None:  # judged before on the same recordings, checks and task entry
+                results.append(stored)
+                continue
+            result = _grade_task(task, rubric, runner, hidden, workspace, doc, answers_file, module_problem, run, mode)
+            if judged is not None and (run.notebook_done() or "notebook" not in task.needs):
+                judged.save(task, result, runner, run.notebook() if "notebook" in task.needs else None)
+            results.append(result)
     finally:
         # joined here in any case: the kernel never outlives its submission (None when it never started)
         notebook = run.finish()

@@ -81,6 +81,10 @@ class SubmissionRun:
         self._ready.wait()
         return self._notebook
 
+    def notebook_done(self) -> bool:
+        """Whether the notebook's run has ended (or there is none), without waiting for it."""
+        return self.rubric.notebook is None or self._ready.is_set()
+
     def notebook_runner(self) -> tuple[ProbeCache | None, Problem | None]:
         """Probes against the executed notebook's globals, or None and why they cannot run."""
         run = self.notebook()
