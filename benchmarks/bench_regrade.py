@@ -8,9 +8,11 @@ lab notebook), with the default HW4 checks (the MNIST run included):
 
 1. the first run grades everything and records every probe call and notebook run in OUT/.recordings;
 2. a tolerance change (T5's rtol) regrades every submission: nothing of the students' runs again,
-   and the wall time is printed as a percentage of the first run's (issue 17: at most 5 %);
+   only T5 is judged again (the other verdicts are read back, judged_tasks.py), and the wall time is
+   printed as a percentage of the first run's (issue 17: at most 5 %);
 3. a change to one task's probe (`probe_predict`, T11's) regrades every submission again: the probe
-   calls that ran are counted by probe from the records written (only `predict` should appear);
+   calls that ran are counted by probe from the records written (only `predict` should appear), and
+   every task is judged again (the probes module changed);
 4. `--no-cache` (the same as `grader grade --no-cache`) runs everything again, for comparison, and
    every submission's verdicts are compared with the first run's.
 
@@ -41,12 +43,13 @@ from grader.pipeline import grade_batch  # noqa: E402
 
 
 def probes_recorded_since(store: Path, since: float) -> Counter[str]:
-    """Probe calls that ran (were recorded) after `since`, by probe name."""
+    """Probe calls that ran (were recorded) after `since`, by probe name; and the tasks judged again
+    (their verdicts stored), as "task T5"."""
     counts: Counter[str] = Counter()
     for path in store.rglob("*.rec"):
         if path.stat().st_mtime >= since:
             meta = read_record(path.read_bytes())["__meta__"]
-            counts[meta.get("probe") or "<notebook>"] += 1
+            counts[meta.get("probe") or (f"task {meta['task']['id']}" if "task" in meta else "<notebook>")] += 1
     return counts
 
 
@@ -115,8 +118,8 @@ def main() -> None:
           f"{100 * probe_change / first:.1f} % |")
     print(f"| `--no-cache` (everything runs again) | {forced:.1f} | {100 * forced / first:.1f} % |")
     print()
-    print(f"probe calls run after the tolerance change: {dict(after_tolerance) or 'none'}")
-    print(f"probe calls run after the probe change: {dict(after_probe) or 'none'}")
+    print(f"probe calls run (and tasks judged) after the tolerance change: {dict(after_tolerance) or 'none'}")
+    print(f"probe calls run (and tasks judged) after the probe change: {dict(after_probe) or 'none'}")
     print(f"verdicts replayed after the tolerance change (rtol 1e-9 -> 1e-8) identical to the first run's: "
           f"{replayed_same}")
     print(f"verdicts with --no-cache identical to the first run's: {same}")

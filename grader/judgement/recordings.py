@@ -233,7 +233,7 @@ class Recordings:
         if stored is None or "__meta__" not in stored:
             return None
         try:
-            result = TaskResult.from_json(stored["__meta__"])
+            result = TaskResult.from_json(stored["__meta__"]["task"])
         except (KeyError, TypeError, ValueError):
             return None
         self.reused_tasks[result.id] += 1
@@ -241,7 +241,7 @@ class Recordings:
 
     def save_task_result(self, key: str, result: TaskResult) -> None:
         self.judged_tasks[result.id] += 1
-        self._save(key, result.to_json(), {})
+        self._save(key, {"task": result.to_json()}, {})
 
     # --- script runs (script mode) ------------------------------------------------------------
 
