@@ -13,6 +13,9 @@ Judge side (checks.py, runs in the grader):
   `ctx.full_run`, `ctx.notebook()`, `ctx.submitted_file(path)`, `ctx.data_dir(name)`,
   `ctx.add_plot(...)` and `ctx.after_submission(name)`.
 - `TaskEnded(status, message)` — end the task early with a status (`Status.MISSING`...).
+- A task's verdict is kept with the recordings and read back on a regrade while its own
+  `[[tasks]]` entry, the rest of the rubric, the checks and probes modules and the submission are
+  unchanged (docs/recordings.md): read your own `ctx.params`, not another task's entry.
 - Results: `CheckResult`, `Visibility` (`PUBLIC`, `HIDDEN`), `Status`, `ProbeOutcome`, `Limits`.
 - Comparators, which decide a check and explain it: `compare_arrays`, `verdict`, `rel_error`,
   `summarize`, `as_float_array`, `shape_problem`.
