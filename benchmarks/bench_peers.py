@@ -21,8 +21,8 @@ support file) and one `otter run` per submission zip (sequentially, then two at 
 
 What each does is not the same work: the peers run the notebook and the tests in the student's
 kernel, as the grader's OS user, with no sandbox; `grader` runs the notebook in its sandbox and,
-alongside, every module check (public and hidden), the 5 s MNIST training check and T12's
-measurement on its own split. A third grader run leaves out the 5 s MNIST training check, the
+alongside, every module check (public and hidden), the MNIST training check and T12's
+measurement on its own split. A third grader run leaves out the MNIST training check, the
 one check with no counterpart in the peers' tests. Every tool's kernel gets single-threaded BLAS,
 as grader's do.
 """
@@ -193,7 +193,7 @@ def run_otter(venv: Path, corpus: Path, work: Path, parallel: int) -> tuple[floa
 
 
 def rubric_without_mnist_training(work: Path) -> Path:
-    """hw4 without its 5 s MNIST training check (`mnist_training` params), the one check that has
+    """hw4 without its MNIST training check (`mnist_training` params), the one check that has
     no counterpart in the peers' tests; reference/ is linked beside it so relative paths hold."""
     tree = work / "rubric-tree"
     shutil.rmtree(tree, ignore_errors=True)
