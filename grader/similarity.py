@@ -55,7 +55,10 @@ SIMILARITY_CSV = "similarity.csv"
 SUMMARY_FILE = "summary.json"
 MAX_PAGES = 100  # pair pages drawn per run, highest scores first: the rest are in the table and the CSV
 PARALLEL_FROM = 16  # missing fingerprints computed in worker processes from this many on
-PAGE_VERSION = "2"  # part of every pair page's key: a change to how pages are drawn redraws them
+# part of every pair page's key: a change to how pages are drawn (the code or the template) redraws them
+_PAGE_SOURCES = (Path(__file__).with_name("presentation") / "similarity_pages.py",
+                 Path(__file__).with_name("presentation") / "templates" / "similarity_pair.html.j2")
+PAGE_VERSION = "2:" + hashlib.sha256(b"".join(p.read_bytes() for p in _PAGE_SOURCES)).hexdigest()[:16]
 
 
 def settings_for(rubric: Rubric) -> SimilaritySettings:

@@ -52,3 +52,20 @@ def test_a_report_with_wide_check_values_fits_a_1280_px_window(page: object, tmp
     assert page.locator("table.checks pre").count() == 6
     # and the check's name and rule keep a readable column (squeezed to ~60 px, a rule read one word a line)
     assert page.locator("table.checks td.name").first.bounding_box()["width"] >= 150
+
+
+def test_a_similarity_pair_page_with_long_lines_fits_a_1280_px_window(page: object, tmp_path: Path) -> None:
+    from grader.presentation.similarity_pages import render_pair_page
+    from grader.similarity_results import DocumentView, PairScore, PairView, Segment, SimilarityReport
+
+    long_line = "#" * 160 + "\n"  # a comment banner, as the starter's task markers are: no place to break
+    doc = DocumentView("cattern/neural_net.py", (Segment("x = 1\n" + long_line), Segment("y = 2\n", 1)))
+    pair = PairScore("alice", "bob", 0.9, 10, 10, 10)
+    html = tmp_path / "pair.html"
+    html.write_text(render_pair_page(PairView(pair, (doc,), (doc,), 1), SimilarityReport("hw4", 0.6, (pair,))),
+                    encoding="utf-8")
+    page.goto(html.as_uri())
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"the page scrolls sideways: {widths[0]} px of content in a {widths[1]} px window"
+    boxes = [box.bounding_box() for box in page.locator(".code").all()]
+    assert len(boxes) == 2 and boxes[1]["x"] + boxes[1]["width"] <= widths[1]  # both sides in view, side by side
