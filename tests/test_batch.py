@@ -63,6 +63,22 @@ def results_on_disk(out: Path) -> dict[str, dict]:
     return {p.parent.name: stable(json.loads(p.read_text())) for p in sorted(out.glob("*/result.json"))}
 
 
+def assert_same_outputs(out: Path, clean: Path) -> None:
+    """Every submission's result.json and the class CSV as the clean reference run wrote them."""
+    assert results_on_disk(out) == results_on_disk(clean)
+    assert (out / "grades.csv").read_text() == (clean / "grades.csv").read_text()
+
+
+def assert_rerun_grades_only_the_rest(subs: Path, out: Path, secret: Path, clean: Path, fast: set[str]) -> None:
+    """After a batch was stopped with `fast` committed: the same command grades only zz-slow, each
+    submission has one run, and the outputs equal a clean run's."""
+    resumed = grade_batch(subs, out, toy_rubric(), workers=2, secret_file=secret)
+    assert resumed.graded == ["zz-slow"] and sorted(resumed.skipped) == sorted(fast)
+    with Gradebook(out / GRADEBOOK_FILE) as book:
+        assert all(book.run_count(s, "vec") == 1 for s in fast | {"zz-slow"})
+    assert_same_outputs(out, clean)
+
+
 def committed(out: Path) -> set[str]:
     path = out / GRADEBOOK_FILE
     if not path.is_file():
@@ -161,12 +177,7 @@ def test_kill_9_mid_batch_then_rerun_loses_nothing_and_grades_nothing_twice(refe
     proc.wait()
     assert committed(out) == fast
 
-    resumed = grade_batch(subs, out, toy_rubric(), workers=2, secret_file=secret)
-    assert resumed.graded == ["zz-slow"] and sorted(resumed.skipped) == sorted(fast)
-    with Gradebook(out / GRADEBOOK_FILE) as book:
-        assert all(book.run_count(s, "vec") == 1 for s in fast | {"zz-slow"})
-    assert results_on_disk(out) == results_on_disk(clean)
-    assert (out / "grades.csv").read_text() == (clean / "grades.csv").read_text()
+    assert_rerun_grades_only_the_rest(subs, out, secret, clean, fast)
 
 
 def test_manual_score_survives_a_forced_regrade_and_shows_everywhere(reference_run, tmp_path: Path) -> None:
@@ -266,8 +277,7 @@ def test_dask_local_cluster_gives_the_same_results_as_local_workers(reference_ru
     out = tmp_path / "dask"
     summary = grade_batch(subs, out, toy_rubric(), workers=2, secret_file=secret, dask="local")
     assert sorted(summary.graded) == sorted(p.name for p in subs.iterdir())
-    assert results_on_disk(out) == results_on_disk(clean)
-    assert (out / "grades.csv").read_text() == (clean / "grades.csv").read_text()
+    assert_same_outputs(out, clean)
 
 
 def test_progress_is_plain_lines_when_not_on_a_terminal(reference_run, tmp_path: Path) -> None:
@@ -365,12 +375,7 @@ def test_sigterm_or_ctrl_c_mid_batch_stops_cleanly_and_the_rerun_loses_nothing(r
     assert left == [], "a worker outlived the grader"
     assert committed(out) == fast
 
-    resumed = grade_batch(subs, out, toy_rubric(), workers=2, secret_file=secret)
-    assert resumed.graded == ["zz-slow"] and sorted(resumed.skipped) == sorted(fast)
-    with Gradebook(out / GRADEBOOK_FILE) as book:
-        assert all(book.run_count(s, "vec") == 1 for s in fast | {"zz-slow"})
-    assert results_on_disk(out) == results_on_disk(clean)
-    assert (out / "grades.csv").read_text() == (clean / "grades.csv").read_text()
+    assert_rerun_grades_only_the_rest(subs, out, secret, clean, fast)
 
 
 def test_a_full_disk_stops_the_batch_with_a_message_and_the_rerun_resumes(reference_run, tmp_path: Path,
