@@ -520,7 +520,7 @@ def test_a_submissions_files_are_each_replaced_whole_and_their_folders_synced_on
     folder = tmp_path / "alice"
     atomic.write_files_atomic(folder, {"result.json": b"old", "report.html": b"old"})
     synced: list[Path] = []
-    monkeypatch.setattr(atomic, "_fsync_dir", synced.append)
+    monkeypatch.setattr(atomic, "sync_dir", synced.append)
     atomic.write_files_atomic(folder, {"result.json": b"{}", "report.html": b"<p>", "figs/a.png": b"png"})
     assert (folder / "result.json").read_bytes() == b"{}" and (folder / "figs/a.png").read_bytes() == b"png"
     assert sorted(p.name for p in folder.iterdir()) == ["figs", "report.html", "result.json"]  # no temp file

@@ -29,7 +29,7 @@ def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None
     path.parent.mkdir(parents=True, exist_ok=True)
     _replace(path, data, durable=durable)
     if durable:
-        _fsync_dir(path.parent)
+        sync_dir(path.parent)
 
 
 def write_files_atomic(folder: Path, files: dict[str, bytes]) -> None:
@@ -45,7 +45,7 @@ def write_files_atomic(folder: Path, files: dict[str, bytes]) -> None:
             folders.add(path.parent)
         _replace(path, data)
     for changed in folders:
-        _fsync_dir(changed)
+        sync_dir(changed)
 
 
 def _replace(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -74,12 +74,8 @@ def _replace(path: Path, data: bytes, *, durable: bool = True) -> None:
 
 
 def sync_dir(directory: Path) -> None:
-    """Make the renames done in `directory` durable (best effort): one fsync for a batch of files."""
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform, so best effort.
+    """Make the renames done in `directory` durable (best effort: not possible on every platform);
+    one fsync can cover a batch of files."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
