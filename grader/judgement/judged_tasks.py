@@ -29,11 +29,11 @@ import hashlib
 from pathlib import Path
 
 from grader import __version__
-from grader.execution.notebook import NotebookRun
 from grader.judgement.context import GradingMode
 from grader.judgement.probe_cache import ProbeCache
-from grader.judgement.recordings import Recordings, SubmissionKeys, notebook_recordable
+from grader.judgement.recordings import Recordings, SubmissionKeys, file_digest, notebook_recordable
 from grader.judgement.rubric import Rubric, TaskSpec
+from grader.judgement.submission_run import SubmissionRun
 from grader.results import Cause, Status, TaskResult
 
 _JUDGEMENT_SOURCES = (Path(__file__).resolve().parent, Path(__file__).resolve().parents[1] / "results.py",
@@ -53,10 +53,6 @@ def judgement_digest() -> str:
     return _judgement_digest
 
 
-def _file_digest(path: Path | None) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path and Path(path).is_file() else ""
-
-
 def rubric_digest(rubric: Rubric) -> str | None:
     """Everything of the rubric but its tasks; None when a part has no stable description."""
     described = repr([(name, getattr(rubric, name)) for name in sorted(vars(rubric))
@@ -64,7 +60,7 @@ def rubric_digest(rubric: Rubric) -> str | None:
     if " at 0x" in described:  # an object without a value repr: no stable key, never reused
         return None
     h = hashlib.sha256(described.encode())
-    h.update(_file_digest(rubric.checks_path).encode() + _file_digest(rubric.probes).encode())
+    h.update(file_digest(rubric.checks_path).encode() + file_digest(rubric.probes).encode())
     return h.hexdigest()
 
 
@@ -95,14 +91,18 @@ class JudgedTasks:
         key = self.key(task)
         return None if key is None else self.store.task_result(key)
 
-    def save(self, task: TaskSpec, result: TaskResult, runner: ProbeCache | None, notebook: NotebookRun | None) -> None:
-        """Keep `result` unless something it rests on may come out differently next time."""
+    def save(self, task: TaskSpec, result: TaskResult, runner: ProbeCache | None, run: SubmissionRun) -> None:
+        """Keep `result` unless something it rests on may come out differently next time. A task that
+        needs the notebook is kept only once the notebook's run has ended (never waited for here)."""
         key = self.key(task)
         if key is None or result.status is Status.TIMEOUT or result.cause is Cause.GRADER:
             return
         if runner is not None and runner.unreplayable:
             return
-        if "notebook" in task.needs and notebook is not None and not notebook_recordable(notebook):
-            return
+        if "notebook" in task.needs:
+            if not run.notebook_done():
+                return
+            notebook = run.notebook()
+            if notebook is not None and not notebook_recordable(notebook):
+                return
         self.store.save_task_result(key, result)
-

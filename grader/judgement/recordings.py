@@ -43,7 +43,6 @@ from grader.judgement.probe_cache import REPLAYABLE
 from grader.results import TaskResult
 
 RECORDINGS_DIR = ".recordings"  # under the output folder
-_RECORDED_STATUSES = REPLAYABLE
 _EXECUTION_SRC = Path(__file__).resolve().parents[1] / "execution"
 _grader_digest: str | None = None
 _probe_digests: dict[tuple[str, int], dict[str, str]] = {}
@@ -111,7 +110,7 @@ def probe_digests(probes: Path) -> dict[str, str]:
     return digests
 
 
-def _file_digest(path: Path | None) -> str:
+def file_digest(path: Path | None) -> str:
     if path is None or not Path(path).is_file():
         return ""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -195,7 +194,7 @@ class Recordings:
         return ProbeOutcome(meta["status"], data, meta["error"], meta["output"], meta["detail"], meta["duration"])
 
     def save_probe_outcome(self, key: str, outcome: ProbeOutcome, probe: str = "") -> None:
-        if outcome.status not in _RECORDED_STATUSES:
+        if outcome.status not in REPLAYABLE:
             return
         if any(np.asarray(v).dtype == object for v in outcome.data.values()):
             return
@@ -224,7 +223,6 @@ class Recordings:
                 "duration_s": run.duration_s, "notes": list(run.notes), "files": names,
                 "executed": nbformat.writes(run.executed) if run.executed is not None else None}
         self._save(key, meta, {f"d_{k}": np.frombuffer(run.files[name], dtype=np.uint8) for k, name in names.items()})
-
 
     # --- judged tasks (judged_tasks.py) --------------------------------------------------------
 
@@ -287,7 +285,7 @@ class SubmissionKeys:
             h.update(f"{name}\0{folder_digest(Path(folder))}\0".encode())
         for name, folder in sorted(prepared_data(rubric).items()):  # its folder's name holds its key
             h.update(f"{name}\0{Path(folder).name}\0".encode())
-        h.update(_file_digest(rubric.reference_path).encode())
+        h.update(file_digest(rubric.reference_path).encode())
         h.update(json.dumps([rubric.module_name, rubric.class_name, list(rubric.preload)]).encode())
         return cls(h.hexdigest(), rubric.probes)
 

@@ -171,8 +171,8 @@ def _grade_workspace(workspace: Workspace, rubric: Rubric, secret: bytes | None,
                 results.append(stored)
                 continue
             result = _grade_task(task, rubric, runner, hidden, workspace, doc, answers_file, module_problem, run, mode)
-            if judged is not None and (run.notebook_done() or "notebook" not in task.needs):
-                judged.save(task, result, runner, run.notebook() if "notebook" in task.needs else None)
+            if judged is not None:
+                judged.save(task, result, runner, run)
             results.append(result)
     finally:
         # joined here in any case: the kernel never outlives its submission (None when it never started)
