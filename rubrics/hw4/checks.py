@@ -861,8 +861,8 @@ def prepare_mnist(folder: Path) -> dict[str, np.ndarray]:
             "val_images": train[:5000], "val_labels": labels[:5000],
             "train_images": train[5000:5000 + MNIST_TRAIN_ROWS], "train_labels": labels[5000:5000 + MNIST_TRAIN_ROWS],
             "test_images": test, "test_labels": _idx(folder / "t10k-labels-idx1-ubyte.gz", 8),
-            # T12's inputs as floats, for the grader's own evaluation: read from the page cache that all
-            # workers share, instead of each worker building 94 MB of them for its first model
+            # the validation and test inputs as floats, the notebook's preprocessing done once: T12's
+            # evaluation reads them from the page cache all workers share, the probes from the mount
             "X_val": train[:5000] - mean, "X_test": test - mean}
 
 

@@ -285,9 +285,9 @@ def _prepared(data_dir: str, name: str) -> np.ndarray:
 
 
 def _mnist_inputs(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
-    """Validation and test images preprocessed exactly as the notebook does (mean training image removed)."""
-    mean = _prepared(data_dir, "mean")
-    return _prepared(data_dir, "val_images") - mean, _prepared(data_dir, "test_images") - mean
+    """Validation and test images preprocessed exactly as the notebook does (mean training image removed),
+    as prepare_mnist stored them."""
+    return _prepared(data_dir, "X_val"), _prepared(data_dir, "X_test")
 
 
 def probe_unpickled_model(student: Student, blob, data_dir: str) -> dict[str, Any]:
@@ -319,7 +319,7 @@ def probe_mnist_training(student: Student, data_dir: str, hidden_size: int, num_
     Returns the validation predictions (the grader scores them) and the loss history."""
     mean = _prepared(data_dir, "mean")
     X_train, y_train = _prepared(data_dir, "train_images") - mean, _prepared(data_dir, "train_labels").astype(np.int64)
-    X_val, y_val = _prepared(data_dir, "val_images") - mean, _prepared(data_dir, "val_labels").astype(np.int64)
+    X_val, y_val = _prepared(data_dir, "X_val"), _prepared(data_dir, "val_labels").astype(np.int64)
     np.random.seed(seed)
     net = student.cls()(784, hidden_size, 10)
     stats = starter_call(net.train, TRAIN_ARGS[:-1], (X_train, y_train, X_val[:1000], y_val[:1000], learning_rate,
